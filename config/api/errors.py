@@ -1,0 +1,121 @@
+"""One error shape for the whole API: {"error": {"code", "message", "details"}}."""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(exceptions.APIException):
+    """An error with one of the API's codes, raised anywhere below a view."""
+
+    def __init__(
+        self, code: str, message: str, *, status_code: int = 400, details: Any = None
+    ) -> None:
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.error_code = code
+        self.message = message
+        self.details = details
+
+
+class ValidationFailed(ApiError):
+    """400 with the exact path and reason of every problem found."""
+
+    def __init__(self, problems: list[tuple[str, str]] | dict[str, list[str]]) -> None:
+        if isinstance(problems, dict):
+            details = {path: list(messages) for path, messages in problems.items()}
+        else:
+            details: dict[str, list[str]] = {}
+            for path, message in problems:
+                details.setdefault(path, []).append(message)
+        first_path, first_messages = next(iter(details.items()))
+        super().__init__(
+            "validation_error",
+            f"{first_path}: {first_messages[0]}" if first_path else first_messages[0],
+            details=details,
+        )
+
+
+def not_found(what: str, code: str = "not_found") -> ApiError:
+    return ApiError(code, f"{what} not found", status_code=404)
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+_CODES_BY_CLASS: list[tuple[type[Exception], str]] = [
+    (exceptions.NotAuthenticated, "unauthorized"),
+    (exceptions.AuthenticationFailed, "unauthorized"),
+    (exceptions.NotFound, "not_found"),
+    (exceptions.MethodNotAllowed, "method_not_allowed"),
+    (exceptions.UnsupportedMediaType, "unsupported_media_type"),
+    (exceptions.NotAcceptable, "not_acceptable"),
+    (exceptions.Throttled, "rate_limited"),
+    (exceptions.PermissionDenied, "permission_denied"),
+    (exceptions.ParseError, "invalid_json"),
+]
+
+
+def _flatten_drf_details(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested serializer errors become {"a.b[0]": ["reason", ...]}."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            path = key if key == "non_field_errors" and not prefix else key
+            path = f"{prefix}.{path}" if prefix else str(path)
+            out.update(_flatten_drf_details(value, path))
+    elif isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            out[prefix] = [str(item) for item in detail]
+        else:
+            for index, item in enumerate(detail):
+                out.update(_flatten_drf_details(item, f"{prefix}[{index}]"))
+    else:
+        out[prefix] = [str(detail)]
+    return out
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, ApiError):
+        body = error_body(exc.error_code, exc.message, exc.details)
+        return Response(body, status=exc.status_code)
+
+    if isinstance(exc, exceptions.ValidationError):
+        details = _flatten_drf_details(exc.detail)
+        path, messages = next(iter(details.items()), ("", ["invalid input"]))
+        message = f"{path}: {messages[0]}" if path else messages[0]
+        return Response(error_body("validation_error", message, details), status=400)
+
+    if isinstance(exc, exceptions.APIException):
+        code = next((c for cls, c in _CODES_BY_CLASS if isinstance(exc, cls)), "error")
+        headers = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+        response = Response(error_body(code, str(exc.detail)), status=exc.status_code)
+        for key, value in headers.items():
+            response[key] = value
+        return response
+
+    logger.exception("Unhandled API error", exc_info=exc)
+    return Response(
+        error_body("internal_error", "An unexpected error occurred"),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+def json_error_response(code: str, message: str, status_code: int) -> JsonResponse:
+    return JsonResponse(error_body(code, message), status=status_code)

@@ -1,0 +1,52 @@
+"""Page-number pagination with the seed's meta: {"total", "page", "per_page"}."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from config.api.errors import ValidationFailed
+
+DEFAULT_PER_PAGE = 25
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class PageParams:
+    page: int
+    per_page: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+def _positive_int(params: Any, name: str, default: int, maximum: int | None) -> int:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ValidationFailed([(name, f"must be a whole number, got {raw!r}")]) from None
+    if value < 1:
+        raise ValidationFailed([(name, "must be at least 1")])
+    if maximum is not None and value > maximum:
+        raise ValidationFailed([(name, f"must be at most {maximum}")])
+    return value
+
+
+def page_params(
+    query_params: Any, *, per_page_name: str = "per_page", default_per_page: int = DEFAULT_PER_PAGE
+) -> PageParams:
+    return PageParams(
+        page=_positive_int(query_params, "page", 1, None),
+        per_page=_positive_int(query_params, per_page_name, default_per_page, MAX_PER_PAGE),
+    )
+
+
+def paginate(queryset: QuerySet, params: PageParams) -> tuple[list, dict]:
+    """Return (items, meta); one COUNT query and one page query."""
+    total = queryset.count()
+    items = list(queryset[params.offset : params.offset + params.per_page])
+    return items, {"total": total, "page": params.page, "per_page": params.per_page}

@@ -1,0 +1,87 @@
+"""Small helpers that read settings from the environment and fail loudly on bad values."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ImproperlyConfiguredEnv(RuntimeError):
+    pass
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfiguredEnv(f"{name}={raw!r} is not a boolean (use true/false, 1/0, yes/no)")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfiguredEnv(f"{name}={raw!r} is not an integer") from None
+    if value < minimum:
+        raise ImproperlyConfiguredEnv(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_float_list(name: str, default: list[float]) -> list[float]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    values = []
+    for item in raw.split(","):
+        try:
+            value = float(item)
+        except ValueError:
+            raise ImproperlyConfiguredEnv(
+                f"{name}={raw!r}: {item.strip()!r} is not a number of seconds"
+            ) from None
+        if value < 0:
+            raise ImproperlyConfiguredEnv(f"{name}={raw!r}: delays cannot be negative")
+        values.append(value)
+    return values
+
+
+def secret_key(var_dir: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept under var/.
+
+    Never a committed default: a checkout without the variable makes its own key.
+    """
+    raw = os.environ.get("SECRET_KEY")
+    if raw:
+        if len(raw) < 32:
+            raise ImproperlyConfiguredEnv("SECRET_KEY must be at least 32 characters long")
+        return raw
+    key_file = var_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key

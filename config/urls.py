@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.health import healthz
+
+handler400 = "config.api.fallback.handler400"
+handler404 = "config.api.fallback.handler404"
+handler500 = "config.api.fallback.handler500"
+
+api_v1 = [
+    path("", include("records.urls")),
+    path("", include("automations.urls")),
+    path("schema", SpectacularAPIView.as_view(), name="schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("v1/", include(api_v1)),
+    path("", include("automations.web_urls")),
+]

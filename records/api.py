@@ -1,0 +1,243 @@
+from django.db.models import Q, QuerySet
+from django.db.models.fields.json import KeyTransform
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.selectors import workspace_members
+from config.api.errors import ApiError, ValidationFailed
+from config.api.pagination import page_params, paginate
+from config.api.views import WorkspaceAPIView, envelope, json_object, reject_unknown_keys
+from records import services
+from records.fieldtypes import FieldValueError, clean_value
+from records.models import Field, Module, Record
+from records.selectors import module_fields, module_get, modules_for, record_get
+
+RECORD_LIST_PARAMS = {"page", "per_page", "search", "ordering"}
+SEARCHABLE_TYPES = {"text", "email", "url", "select"}
+
+
+def field_data(field: Field) -> dict:
+    return {
+        "key": field.key,
+        "label": field.label,
+        "type": field.type,
+        "required": field.required,
+        "options": field.options,
+        "reference_module": field.reference_module or None,
+    }
+
+
+def module_data(module: Module) -> dict:
+    return {
+        "slug": module.slug,
+        "name": module.name,
+        "kind": module.kind,
+        "fields": [field_data(f) for f in module_fields(module)],
+        "created_at": module.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def user_data(user) -> dict:
+    full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return {"id": user.id, "email": user.email, "name": full_name or user.username}
+
+
+class ModuleIn(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class FieldIn(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    type = serializers.ChoiceField(choices=Field.Type.values)
+    required = serializers.BooleanField(required=False)
+    options = serializers.ListField(child=serializers.CharField(), required=False)
+    reference_module = serializers.CharField(required=False)
+
+
+class ModuleListView(WorkspaceAPIView):
+    @extend_schema(operation_id="modules_list", responses={200: dict})
+    def get(self, request: Request) -> Response:
+        modules = list(modules_for(self.workspace(request)))
+        return envelope([module_data(m) for m in modules],
+                        {"total": len(modules), "page": 1, "per_page": len(modules)})
+
+    @extend_schema(operation_id="modules_create", request=ModuleIn, responses={201: dict})
+    def post(self, request: Request) -> Response:
+        data = json_object(request)
+        reject_unknown_keys(data, {"slug", "name"})
+        module = services.module_create(
+            workspace=self.workspace(request),
+            slug=_string(data, "slug"),
+            name=_string(data, "name"),
+        )
+        return envelope(module_data(module), status=201)
+
+
+def _string(data: dict, key: str, default: str = "") -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str):
+        raise ValidationFailed([(key, "must be a string")])
+    return value
+
+
+def _module_or_404(request: Request, slug: str) -> Module:
+    module = module_get(workspace=request.auth.workspace, slug=slug)
+    if module is None:
+        raise ApiError("not_found", f"Module '{slug}' not found", status_code=404)
+    return module
+
+
+class ModuleDetailView(WorkspaceAPIView):
+    @extend_schema(operation_id="modules_retrieve", responses={200: dict})
+    def get(self, request: Request, slug: str) -> Response:
+        return envelope(module_data(_module_or_404(request, slug)))
+
+
+class FieldListView(WorkspaceAPIView):
+    @extend_schema(operation_id="module_fields_list", responses={200: dict})
+    def get(self, request: Request, slug: str) -> Response:
+        fields = module_fields(_module_or_404(request, slug))
+        return envelope([field_data(f) for f in fields])
+
+    @extend_schema(operation_id="module_fields_create", request=FieldIn, responses={201: dict})
+    def post(self, request: Request, slug: str) -> Response:
+        module = _module_or_404(request, slug)
+        data = json_object(request)
+        reject_unknown_keys(data, {"key", "label", "type", "required", "options",
+                                   "reference_module"})
+        required = data.get("required", False)
+        if not isinstance(required, bool):
+            raise ValidationFailed([("required", "must be true or false")])
+        options = data.get("options", [])
+        if not isinstance(options, list):
+            raise ValidationFailed([("options", "must be a list of strings")])
+        field = services.field_create(
+            module=module,
+            key=_string(data, "key"),
+            label=_string(data, "label"),
+            type=_string(data, "type"),
+            required=required,
+            options=options,
+            reference_module=_string(data, "reference_module"),
+        )
+        return envelope(field_data(field), status=201)
+
+
+def filter_records(module: Module, params) -> QuerySet[Record]:
+    fields = {f.key: f for f in module_fields(module)}
+    records = Record.objects.filter(module=module)
+    problems: list[tuple[str, str]] = []
+    for key in params:
+        if key in RECORD_LIST_PARAMS:
+            continue
+        field = fields.get(key)
+        if field is None:
+            problems.append((key, "unknown filter: not a field of this module"))
+            continue
+        try:
+            value = clean_value(field.type, params.get(key), options=field.options)
+        except FieldValueError as exc:
+            problems.append((key, str(exc)))
+            continue
+        if value is None:
+            records = records.filter(Q(**{f"values__{key}__isnull": True}))
+        else:
+            records = records.filter(**{f"values__{key}": value})
+    search = (params.get("search") or "").strip()
+    if search:
+        query = Q()
+        for field in fields.values():
+            if field.type in SEARCHABLE_TYPES:
+                query |= Q(**{f"values__{field.key}__icontains": search})
+        records = records.filter(query)
+    ordering = params.get("ordering") or "-created_at"
+    name = ordering.lstrip("-")
+    if name in ("created_at", "updated_at", "id"):
+        records = records.order_by(ordering, "id")
+    elif name in fields:
+        expression = KeyTransform(name, "values")
+        records = records.order_by(
+            expression.desc(nulls_last=True) if ordering.startswith("-")
+            else expression.asc(nulls_last=True),
+            "id",
+        )
+    else:
+        problems.append(("ordering", f"cannot order by {name!r}; use a field key or created_at"))
+    if problems:
+        raise ValidationFailed(problems)
+    return records
+
+
+class RecordListView(WorkspaceAPIView):
+    @extend_schema(
+        operation_id="records_list",
+        parameters=[
+            OpenApiParameter("page", int),
+            OpenApiParameter("per_page", int),
+            OpenApiParameter("search", str),
+            OpenApiParameter("ordering", str),
+        ],
+        responses={200: dict},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        module = _module_or_404(request, slug)
+        params = page_params(request.query_params)
+        records, meta = paginate(filter_records(module, request.query_params), params)
+        fields = module_fields(module)
+        for record in records:
+            record.module = module
+        return envelope([services.record_snapshot(r, fields) for r in records], meta)
+
+    @extend_schema(operation_id="records_create", request=dict, responses={201: dict})
+    def post(self, request: Request, slug: str) -> Response:
+        module = _module_or_404(request, slug)
+        record = services.record_create(module=module, data=json_object(request),
+                                        actor=request.user)
+        return envelope(services.record_snapshot(record, module_fields(module)), status=201)
+
+
+class RecordDetailView(WorkspaceAPIView):
+    def _get(self, request: Request, slug: str, record_id: str) -> tuple[Module, Record]:
+        module = _module_or_404(request, slug)
+        record = record_get(workspace=self.workspace(request), record_id=record_id, module=module)
+        if record is None:
+            raise ApiError("record_not_found", f"Record {record_id} not found", status_code=404)
+        record.module = module
+        return module, record
+
+    @extend_schema(operation_id="records_retrieve", responses={200: dict})
+    def get(self, request: Request, slug: str, record_id: str) -> Response:
+        module, record = self._get(request, slug, record_id)
+        return envelope(services.record_snapshot(record, module_fields(module)))
+
+    @extend_schema(operation_id="records_partial_update", request=dict, responses={200: dict})
+    def patch(self, request: Request, slug: str, record_id: str) -> Response:
+        module, record = self._get(request, slug, record_id)
+        record = services.record_update(record=record, data=json_object(request),
+                                        actor=request.user)
+        return envelope(services.record_snapshot(record, module_fields(module)))
+
+    @extend_schema(operation_id="records_destroy", responses={200: dict})
+    def delete(self, request: Request, slug: str, record_id: str) -> Response:
+        _, record = self._get(request, slug, record_id)
+        services.record_delete(record=record, actor=request.user)
+        return envelope({"id": record_id, "deleted": True})
+
+
+class UserListView(WorkspaceAPIView):
+    @extend_schema(operation_id="users_list", responses={200: dict})
+    def get(self, request: Request) -> Response:
+        members = list(workspace_members(self.workspace(request)))
+        data = [{**user_data(m.user), "role": m.role} for m in members]
+        return envelope(data, {"total": len(data), "page": 1, "per_page": len(data)})
+
+
+class MeView(WorkspaceAPIView):
+    @extend_schema(operation_id="users_me", responses={200: dict})
+    def get(self, request: Request) -> Response:
+        workspace = self.workspace(request)
+        return envelope({**user_data(request.user), "workspace": workspace.slug})

@@ -1,0 +1,177 @@
+"""Validation and normalisation of record values by field type.
+
+Values are stored as JSON: numbers as numbers (integers stay integers), dates as `YYYY-MM-DD`,
+datetimes as ISO 8601 UTC with `Z`, booleans as booleans, users as integer ids, references as
+`rec_...` ids. `None` (or "") clears a value.
+"""
+
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, URLValidator
+
+MAX_TEXT_LENGTH = 10_000
+_email = EmailValidator()
+_url = URLValidator(schemes=["http", "https"])
+_RECORD_ID = re.compile(r"^rec_[a-z0-9]{4,32}$")
+
+
+class FieldValueError(ValueError):
+    pass
+
+
+def _number(value: Any) -> int | float:
+    if isinstance(value, bool):
+        raise FieldValueError("must be a number, not a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, (float, Decimal, str)):
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise FieldValueError(f"must be a number, got {value!r}") from None
+        if not number.is_finite():
+            raise FieldValueError("must be a finite number")
+        return int(number) if number == number.to_integral_value() else float(number)
+    raise FieldValueError(f"must be a number, got {type(value).__name__}")
+
+
+def parse_datetime_value(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            dt = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise FieldValueError(f"must be an ISO 8601 date and time, got {value!r}") from None
+    else:
+        raise FieldValueError(f"must be an ISO 8601 date and time, got {type(value).__name__}")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def _date(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            pass
+        # A datetime given to a date field (e.g. `{{now | add_days: 3}}`) keeps its UTC date.
+        try:
+            return parse_datetime_value(text).date().isoformat()
+        except FieldValueError:
+            raise FieldValueError(f"must be a date (YYYY-MM-DD), got {value!r}") from None
+    raise FieldValueError(f"must be a date (YYYY-MM-DD), got {type(value).__name__}")
+
+
+def _datetime(value: Any) -> str:
+    return parse_datetime_value(value).strftime("%Y-%m-%dT%H:%M:%S") + "Z"
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.strip().lower() in ("true", "1", "yes")
+    raise FieldValueError(f"must be true or false, got {value!r}")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        raise FieldValueError("must be text, not an object or list")
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    text = str(value)
+    if len(text) > MAX_TEXT_LENGTH:
+        raise FieldValueError(f"must be at most {MAX_TEXT_LENGTH} characters")
+    return text
+
+
+def _select(value: Any, options: list[str]) -> str:
+    text = _text(value)
+    for option in options:
+        if option == text:
+            return option
+    for option in options:  # tolerate case differences, store the canonical option
+        if option.lower() == text.lower():
+            return option
+    raise FieldValueError(f"must be one of {', '.join(options)}; got {text!r}")
+
+
+def _email_value(value: Any) -> str:
+    text = _text(value).strip()
+    try:
+        _email(text)
+    except ValidationError:
+        raise FieldValueError(f"must be an email address, got {text!r}") from None
+    return text
+
+
+def _url_value(value: Any) -> str:
+    text = _text(value).strip()
+    try:
+        _url(text)
+    except ValidationError:
+        raise FieldValueError(f"must be an http(s) URL, got {text!r}") from None
+    return text
+
+
+def _reference(value: Any) -> str:
+    text = _text(value).strip()
+    if not _RECORD_ID.match(text):
+        raise FieldValueError(f"must be a record id (rec_...), got {text!r}")
+    return text
+
+
+def _user(value: Any) -> int:
+    if isinstance(value, bool):
+        raise FieldValueError("must be a user id")
+    try:
+        user_id = int(str(value).strip())
+    except ValueError:
+        raise FieldValueError(f"must be a user id, got {value!r}") from None
+    if user_id < 1:
+        raise FieldValueError(f"must be a user id, got {value!r}")
+    return user_id
+
+
+def clean_value(field_type: str, value: Any, *, options: list[str] | None = None) -> Any:
+    """Return the stored form of `value` for a field of `field_type`, or raise FieldValueError."""
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        return None
+    match field_type:
+        case "text":
+            return _text(value)
+        case "number":
+            return _number(value)
+        case "date":
+            return _date(value)
+        case "datetime":
+            return _datetime(value)
+        case "boolean":
+            return _boolean(value)
+        case "select":
+            return _select(value, options or [])
+        case "email":
+            return _email_value(value)
+        case "url":
+            return _url_value(value)
+        case "reference":
+            return _reference(value)
+        case "user":
+            return _user(value)
+    raise FieldValueError(f"unknown field type {field_type!r}")

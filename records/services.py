@@ -1,0 +1,270 @@
+"""Every record change goes through these functions; each sends one `record_changed` signal
+inside its transaction, which is the only way the automation engine learns of changes."""
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from accounts.models import Membership, Workspace
+from config.api.errors import ApiError, ValidationFailed
+from records.fieldtypes import FieldValueError, clean_value
+from records.models import Field, Module, Record
+from records.selectors import module_fields
+from records.signals import record_changed
+from records.vendor import VENDOR_MODULES
+
+SYSTEM_KEYS = frozenset({"id", "module", "created_at", "updated_at"})
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def seed_vendor_modules(*, workspace: Workspace) -> None:
+    for spec in VENDOR_MODULES:
+        module, created = Module.objects.get_or_create(
+            workspace=workspace,
+            slug=spec["slug"],
+            defaults={"name": spec["name"], "kind": Module.Kind.VENDOR},
+        )
+        if not created:
+            continue
+        Field.objects.bulk_create(
+            Field(
+                module=module,
+                position=position,
+                key=f["key"],
+                label=f["label"],
+                type=f["type"],
+                required=f.get("required", False),
+                options=f.get("options", []),
+                reference_module=f.get("reference_module", ""),
+            )
+            for position, f in enumerate(spec["fields"])
+        )
+
+
+def module_create(*, workspace: Workspace, slug: str, name: str) -> Module:
+    problems = []
+    if not slug or slugify(slug) != slug or len(slug) > 64:
+        problems.append(("slug", "must be lowercase letters, digits, '-' or '_' (max 64)"))
+    if not name or len(name) > 100:
+        problems.append(("name", "is required (max 100 characters)"))
+    if problems:
+        raise ValidationFailed(problems)
+    try:
+        with transaction.atomic():
+            return Module.objects.create(workspace=workspace, slug=slug, name=name)
+    except IntegrityError:
+        raise ValidationFailed([("slug", f"a module '{slug}' already exists")]) from None
+
+
+def field_create(
+    *,
+    module: Module,
+    key: str,
+    label: str,
+    type: str,
+    required: bool = False,
+    options: list[str] | None = None,
+    reference_module: str = "",
+) -> Field:
+    problems: list[tuple[str, str]] = []
+    if not isinstance(key, str) or not _KEY.match(key):
+        problems.append(("key", "must start with a letter; lowercase letters, digits and _"))
+    elif key in SYSTEM_KEYS:
+        problems.append(("key", f"'{key}' is reserved"))
+    if not label or len(label) > 100:
+        problems.append(("label", "is required (max 100 characters)"))
+    if type not in Field.Type.values:
+        problems.append(("type", f"must be one of {', '.join(Field.Type.values)}"))
+    options = options or []
+    if type == Field.Type.SELECT:
+        if not options or not all(isinstance(o, str) and o for o in options):
+            problems.append(("options", "a select field needs a list of non-empty strings"))
+        elif len(set(options)) != len(options):
+            problems.append(("options", "options must be unique"))
+    elif options:
+        problems.append(("options", "only select fields have options"))
+    if type == Field.Type.REFERENCE:
+        if not Module.objects.filter(workspace=module.workspace, slug=reference_module).exists():
+            problems.append(("reference_module", "must name a module of this workspace"))
+    elif reference_module:
+        problems.append(("reference_module", "only reference fields point to a module"))
+    if problems:
+        raise ValidationFailed(problems)
+    position = module.fields.count()
+    try:
+        with transaction.atomic():
+            return Field.objects.create(
+                module=module,
+                key=key,
+                label=label,
+                type=type,
+                required=required,
+                options=options,
+                reference_module=reference_module,
+                position=position,
+            )
+    except IntegrityError:
+        raise ValidationFailed([("key", f"field '{key}' already exists in this module")]) from None
+
+
+def record_snapshot(record: Record, fields: list[Field]) -> dict[str, Any]:
+    """The flat dict the API returns and templates/conditions see as `record`."""
+    snapshot: dict[str, Any] = {"id": record.id, "module": record.module.slug}
+    for field in fields:
+        snapshot[field.key] = record.values.get(field.key)
+    snapshot["created_at"] = _iso(record.created_at)
+    snapshot["updated_at"] = _iso(record.updated_at)
+    return snapshot
+
+
+def _iso(value) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def _clean_values(
+    *, module: Module, fields: list[Field], data: Mapping[str, Any], partial: bool
+) -> dict[str, Any]:
+    if not isinstance(data, Mapping):
+        raise ValidationFailed([("", "record data must be an object of field values")])
+    by_key = {f.key: f for f in fields}
+    problems: list[tuple[str, str]] = []
+    cleaned: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in SYSTEM_KEYS:
+            continue  # read-only; accepted so a fetched record can be sent back
+        field = by_key.get(key)
+        if field is None:
+            problems.append((key, f"unknown field for module '{module.slug}'"))
+            continue
+        try:
+            cleaned[key] = clean_value(field.type, value, options=field.options)
+        except FieldValueError as exc:
+            problems.append((key, str(exc)))
+    for field in fields:
+        missing = field.key not in cleaned if not partial else False
+        if field.required and (missing or (field.key in cleaned and cleaned[field.key] is None)):
+            problems.append((field.key, "is required"))
+    problems += _check_links(module=module, by_key=by_key, cleaned=cleaned)
+    if problems:
+        raise ValidationFailed(problems)
+    return cleaned
+
+
+def _check_links(
+    *, module: Module, by_key: dict[str, Field], cleaned: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """References must name a record of the workspace, users a member of it."""
+    problems = []
+    for key, value in cleaned.items():
+        if value is None:
+            continue
+        field = by_key[key]
+        if field.type == Field.Type.REFERENCE:
+            target = Record.objects.filter(workspace_id=module.workspace_id, id=value)
+            if field.reference_module:
+                target = target.filter(module__slug=field.reference_module)
+            if not target.exists():
+                where = field.reference_module or "this workspace"
+                problems.append((key, f"no record {value} in {where}"))
+        elif field.type == Field.Type.USER:
+            if not Membership.objects.filter(
+                workspace_id=module.workspace_id, user_id=value
+            ).exists():
+                problems.append((key, f"user {value} is not a member of this workspace"))
+    return problems
+
+
+def _send(
+    *,
+    module: Module,
+    event: str,
+    record: dict,
+    previous: dict | None,
+    changed_fields: list[str],
+    actor: AbstractBaseUser | None,
+    cause: dict | None,
+) -> None:
+    record_changed.send(
+        sender=Record,
+        workspace=module.workspace,
+        module=module,
+        event=event,
+        record=record,
+        previous=previous,
+        changed_fields=changed_fields,
+        actor=actor,
+        cause=cause,
+    )
+
+
+@transaction.atomic
+def record_create(
+    *,
+    module: Module,
+    data: Mapping[str, Any],
+    actor: AbstractBaseUser | None = None,
+    cause: dict | None = None,
+) -> Record:
+    fields = module_fields(module)
+    values = {k: v for k, v in _clean_values(module=module, fields=fields, data=data,
+                                             partial=False).items() if v is not None}
+    record = Record.objects.create(
+        workspace_id=module.workspace_id,
+        module=module,
+        values=values,
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    snapshot = record_snapshot(record, fields)
+    _send(module=module, event="created", record=snapshot, previous=None,
+          changed_fields=sorted(values), actor=actor, cause=cause)
+    return record
+
+
+@transaction.atomic
+def record_update(
+    *,
+    record: Record,
+    data: Mapping[str, Any],
+    actor: AbstractBaseUser | None = None,
+    cause: dict | None = None,
+) -> Record:
+    module = record.module
+    fields = module_fields(module)
+    cleaned = _clean_values(module=module, fields=fields, data=data, partial=True)
+    # Lock the row so that `previous` is exactly the state this change replaced.
+    locked = Record.objects.select_for_update().get(pk=record.pk)
+    locked.module = module
+    previous = record_snapshot(locked, fields)
+    new_values = dict(locked.values)
+    for key, value in cleaned.items():
+        if value is None:
+            new_values.pop(key, None)
+        else:
+            new_values[key] = value
+    changed = sorted(k for k in set(new_values) | set(locked.values)
+                     if new_values.get(k) != locked.values.get(k))
+    if not changed:
+        return locked  # a save that changes nothing is no event and no write
+    locked.values = new_values
+    locked.save(update_fields=["values", "updated_at"])
+    _send(module=module, event="updated", record=record_snapshot(locked, fields),
+          previous=previous, changed_fields=changed, actor=actor, cause=cause)
+    return locked
+
+
+@transaction.atomic
+def record_delete(
+    *, record: Record, actor: AbstractBaseUser | None = None, cause: dict | None = None
+) -> None:
+    module = record.module
+    fields = module_fields(module)
+    snapshot = record_snapshot(record, fields)
+    deleted, _ = Record.objects.filter(pk=record.pk).delete()
+    if not deleted:
+        raise ApiError("record_not_found", f"Record {record.pk} not found", status_code=404)
+    _send(module=module, event="deleted", record=snapshot, previous=snapshot,
+          changed_fields=[], actor=actor, cause=cause)

@@ -1,0 +1,35 @@
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Membership
+from accounts.services import api_key_create, membership_ensure, user_get_or_create, workspace_create
+
+
+class Tenant:
+    """A workspace with an owner, an API key and a client that sends it."""
+
+    def __init__(self, slug: str) -> None:
+        self.workspace = workspace_create(slug=slug, name=slug.title())
+        self.user, _ = user_get_or_create(email=f"owner@{slug}.example")
+        membership_ensure(workspace=self.workspace, user=self.user, role=Membership.Role.OWNER)
+        self.api_key, self.key = api_key_create(workspace=self.workspace, user=self.user)
+        self.client = APIClient()
+        self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.key}")
+
+    def module(self, slug: str):
+        return self.workspace.modules.get(slug=slug)
+
+
+@pytest.fixture
+def tenant(db) -> Tenant:
+    return Tenant("acme")
+
+
+@pytest.fixture
+def other_tenant(db) -> Tenant:
+    return Tenant("globex")
+
+
+@pytest.fixture
+def api(tenant) -> APIClient:
+    return tenant.client
