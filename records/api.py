@@ -62,8 +62,10 @@ class ModuleListView(WorkspaceAPIView):
     @extend_schema(operation_id="modules_list", responses={200: dict})
     def get(self, request: Request) -> Response:
         modules = list(modules_for(self.workspace(request)))
-        return envelope([module_data(m) for m in modules],
-                        {"total": len(modules), "page": 1, "per_page": len(modules)})
+        return envelope(
+            [module_data(m) for m in modules],
+            {"total": len(modules), "page": 1, "per_page": len(modules)},
+        )
 
     @extend_schema(operation_id="modules_create", request=ModuleIn, responses={201: dict})
     def post(self, request: Request) -> Response:
@@ -107,8 +109,9 @@ class FieldListView(WorkspaceAPIView):
     def post(self, request: Request, slug: str) -> Response:
         module = _module_or_404(request, slug)
         data = json_object(request)
-        reject_unknown_keys(data, {"key", "label", "type", "required", "options",
-                                   "reference_module"})
+        reject_unknown_keys(
+            data, {"key", "label", "type", "required", "options", "reference_module"}
+        )
         required = data.get("required", False)
         if not isinstance(required, bool):
             raise ValidationFailed([("required", "must be true or false")])
@@ -161,7 +164,8 @@ def filter_records(module: Module, params) -> QuerySet[Record]:
     elif name in fields:
         expression = KeyTransform(name, "values")
         records = records.order_by(
-            expression.desc(nulls_last=True) if ordering.startswith("-")
+            expression.desc(nulls_last=True)
+            if ordering.startswith("-")
             else expression.asc(nulls_last=True),
             "id",
         )
@@ -195,8 +199,9 @@ class RecordListView(WorkspaceAPIView):
     @extend_schema(operation_id="records_create", request=dict, responses={201: dict})
     def post(self, request: Request, slug: str) -> Response:
         module = _module_or_404(request, slug)
-        record = services.record_create(module=module, data=json_object(request),
-                                        actor=request.user)
+        record = services.record_create(
+            module=module, data=json_object(request), actor=request.user
+        )
         return envelope(services.record_snapshot(record, module_fields(module)), status=201)
 
 
@@ -217,8 +222,9 @@ class RecordDetailView(WorkspaceAPIView):
     @extend_schema(operation_id="records_partial_update", request=dict, responses={200: dict})
     def patch(self, request: Request, slug: str, record_id: str) -> Response:
         module, record = self._get(request, slug, record_id)
-        record = services.record_update(record=record, data=json_object(request),
-                                        actor=request.user)
+        record = services.record_update(
+            record=record, data=json_object(request), actor=request.user
+        )
         return envelope(services.record_snapshot(record, module_fields(module)))
 
     @extend_schema(operation_id="records_destroy", responses={200: dict})

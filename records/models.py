@@ -51,9 +51,7 @@ class Field(models.Model):
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["module", "key"], name="field_key_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["module", "key"], name="field_key_unique")]
         ordering = ["position", "id"]
 
     def __str__(self) -> str:

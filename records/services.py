@@ -210,8 +210,11 @@ def record_create(
     cause: dict | None = None,
 ) -> Record:
     fields = module_fields(module)
-    values = {k: v for k, v in _clean_values(module=module, fields=fields, data=data,
-                                             partial=False).items() if v is not None}
+    values = {
+        k: v
+        for k, v in _clean_values(module=module, fields=fields, data=data, partial=False).items()
+        if v is not None
+    }
     record = Record.objects.create(
         workspace_id=module.workspace_id,
         module=module,
@@ -219,8 +222,15 @@ def record_create(
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
     snapshot = record_snapshot(record, fields)
-    _send(module=module, event="created", record=snapshot, previous=None,
-          changed_fields=sorted(values), actor=actor, cause=cause)
+    _send(
+        module=module,
+        event="created",
+        record=snapshot,
+        previous=None,
+        changed_fields=sorted(values),
+        actor=actor,
+        cause=cause,
+    )
     return record
 
 
@@ -245,14 +255,22 @@ def record_update(
             new_values.pop(key, None)
         else:
             new_values[key] = value
-    changed = sorted(k for k in set(new_values) | set(locked.values)
-                     if new_values.get(k) != locked.values.get(k))
+    changed = sorted(
+        k for k in set(new_values) | set(locked.values) if new_values.get(k) != locked.values.get(k)
+    )
     if not changed:
         return locked  # a save that changes nothing is no event and no write
     locked.values = new_values
     locked.save(update_fields=["values", "updated_at"])
-    _send(module=module, event="updated", record=record_snapshot(locked, fields),
-          previous=previous, changed_fields=changed, actor=actor, cause=cause)
+    _send(
+        module=module,
+        event="updated",
+        record=record_snapshot(locked, fields),
+        previous=previous,
+        changed_fields=changed,
+        actor=actor,
+        cause=cause,
+    )
     return locked
 
 
@@ -262,9 +280,19 @@ def record_delete(
 ) -> None:
     module = record.module
     fields = module_fields(module)
-    snapshot = record_snapshot(record, fields)
-    deleted, _ = Record.objects.filter(pk=record.pk).delete()
-    if not deleted:
+    # The last values come from the locked row, not from a possibly stale instance.
+    locked = Record.objects.select_for_update().filter(pk=record.pk).first()
+    if locked is None:
         raise ApiError("record_not_found", f"Record {record.pk} not found", status_code=404)
-    _send(module=module, event="deleted", record=snapshot, previous=snapshot,
-          changed_fields=[], actor=actor, cause=cause)
+    locked.module = module
+    snapshot = record_snapshot(locked, fields)
+    locked.delete()
+    _send(
+        module=module,
+        event="deleted",
+        record=snapshot,
+        previous=snapshot,
+        changed_fields=[],
+        actor=actor,
+        cause=cause,
+    )

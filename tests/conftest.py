@@ -2,7 +2,12 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Membership
-from accounts.services import api_key_create, membership_ensure, user_get_or_create, workspace_create
+from accounts.services import (
+    api_key_create,
+    membership_ensure,
+    user_get_or_create,
+    workspace_create,
+)
 
 
 class Tenant:

@@ -68,8 +68,7 @@ def _flatten_drf_details(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            path = key if key == "non_field_errors" and not prefix else key
-            path = f"{prefix}.{path}" if prefix else str(path)
+            path = f"{prefix}.{key}" if prefix else str(key)
             out.update(_flatten_drf_details(value, path))
     elif isinstance(detail, list):
         if all(not isinstance(item, (dict, list)) for item in detail):

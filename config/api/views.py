@@ -36,6 +36,8 @@ def reject_unknown_keys(data: dict, allowed: set[str], prefix: str = "") -> None
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ValidationFailed(
-            [(f"{prefix}{key}", f"unknown field; expected one of {', '.join(sorted(allowed))}")
-             for key in unknown]
+            [
+                (f"{prefix}{key}", f"unknown field; expected one of {', '.join(sorted(allowed))}")
+                for key in unknown
+            ]
         )

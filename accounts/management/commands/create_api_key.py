@@ -1,6 +1,6 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Membership
@@ -20,8 +20,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--workspace", required=True, help="Workspace slug")
-        parser.add_argument("--email", default="admin@example.com",
-                            help="The user the key acts as (created if missing)")
+        parser.add_argument(
+            "--email",
+            default="admin@example.com",
+            help="The user the key acts as (created if missing)",
+        )
         parser.add_argument("--name", default="", help="A label for the key")
 
     def handle(self, *args, workspace: str, email: str, name: str, **options) -> None:
@@ -33,8 +36,11 @@ class Command(BaseCommand):
             ws, ws_created = workspace_get_or_create(slug=workspace)
             user, user_created = user_get_or_create(email=email)
             has_owner = Membership.objects.filter(workspace=ws, role="owner").exists()
-            membership_ensure(workspace=ws, user=user,
-                              role=Membership.Role.MEMBER if has_owner else Membership.Role.OWNER)
+            membership_ensure(
+                workspace=ws,
+                user=user,
+                role=Membership.Role.MEMBER if has_owner else Membership.Role.OWNER,
+            )
             _, plain = api_key_create(workspace=ws, user=user, name=name)
         if ws_created:
             self.stderr.write(f"Created workspace {ws.slug}")

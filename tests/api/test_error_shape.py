@@ -1,0 +1,75 @@
+import json
+
+import pytest
+from django.test import Client, RequestFactory, override_settings
+
+from config.api.fallback import handler404, handler500
+from records import api as records_api
+
+pytestmark = pytest.mark.django_db
+
+
+def _assert_error(response, status: int, code: str) -> None:
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    body = json.loads(response.content)
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+
+
+def test_unknown_api_route_is_json_404(api):
+    _assert_error(api.get("/v1/does-not-exist"), 404, "not_found")
+
+
+def test_unknown_api_route_is_json_404_without_a_key():
+    _assert_error(Client().get("/v1/nothing/here"), 404, "not_found")
+
+
+def test_wrong_method_is_json_405(api):
+    _assert_error(api.put("/v1/modules", {}, format="json"), 405, "method_not_allowed")
+
+
+@override_settings(API_MAX_BODY_BYTES=2048)
+def test_oversized_body_is_json_413(api):
+    response = api.post("/v1/modules/contacts/records", {"name": "x" * 5000}, format="json")
+    _assert_error(response, 413, "payload_too_large")
+
+
+def test_unhandled_error_in_a_view_is_json_500(api, monkeypatch):
+    def boom(self, request):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(records_api.MeView, "get", boom)
+    response = api.get("/v1/users/me")
+    _assert_error(response, 500, "internal_error")
+    assert "kaboom" not in response.content.decode()
+
+
+def test_django_level_404_and_500_are_json_under_v1_and_html_elsewhere():
+    request = RequestFactory().get("/v1/x")
+    _assert_error(handler404(request, Exception()), 404, "not_found")
+    _assert_error(handler500(request), 500, "internal_error")
+    page = handler404(RequestFactory().get("/x"), Exception())
+    assert page["Content-Type"].startswith("text/html")
+
+
+def test_schema_and_offline_docs_are_served():
+    client = Client()
+    schema = client.get("/v1/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    assert "/v1/modules" in schema.content.decode()
+    docs = client.get("/v1/docs")
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "swagger-ui" in html
+    assert "cdn" not in html.lower()
+
+
+def test_healthz_reports_database_and_broker():
+    response = Client().get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["database"]["ok"] is True
+    assert body["broker"]["ok"] is True

@@ -1,0 +1,64 @@
+import pytest
+
+from config import env
+
+
+def test_env_bool_parses_and_fails_loudly(monkeypatch):
+    monkeypatch.setenv("FLAG", "yes")
+    assert env.env_bool("FLAG") is True
+    monkeypatch.setenv("FLAG", "0")
+    assert env.env_bool("FLAG") is False
+    monkeypatch.setenv("FLAG", "perhaps")
+    with pytest.raises(env.ImproperlyConfiguredEnv, match="FLAG"):
+        env.env_bool("FLAG")
+
+
+def test_env_int_rejects_text_and_too_small(monkeypatch):
+    monkeypatch.setenv("N", "abc")
+    with pytest.raises(env.ImproperlyConfiguredEnv, match="not an integer"):
+        env.env_int("N", 1)
+    monkeypatch.setenv("N", "0")
+    with pytest.raises(env.ImproperlyConfiguredEnv, match="at least 1"):
+        env.env_int("N", 1, minimum=1)
+
+
+def test_retry_delays_parse_as_seconds(monkeypatch):
+    monkeypatch.setenv("AUTOMATIONS_RETRY_DELAYS", "1, 2.5,30")
+    assert env.env_float_list("AUTOMATIONS_RETRY_DELAYS", []) == [1.0, 2.5, 30.0]
+    monkeypatch.setenv("AUTOMATIONS_RETRY_DELAYS", "1,soon")
+    with pytest.raises(env.ImproperlyConfiguredEnv, match="soon"):
+        env.env_float_list("AUTOMATIONS_RETRY_DELAYS", [])
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = env.secret_key(tmp_path)
+    assert len(first) >= 50
+    assert env.secret_key(tmp_path) == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_short_secret_key_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "short")
+    with pytest.raises(env.ImproperlyConfiguredEnv, match="32"):
+        env.secret_key(tmp_path)
+
+
+def test_bad_database_url_fails_loudly():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']="
+            "'config.settings'; django.setup()",
+        ],
+        env={**__import__("os").environ, "DATABASE_URL": "nonsense://"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr
