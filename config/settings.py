@@ -161,7 +161,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.ApiKeyRateThrottle"],
 }
+API_RATE_LIMIT = env_str("API_RATE_LIMIT", "3000/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Automation API",
     "DESCRIPTION": "Automations over CRM records: triggers, conditions and actions.",

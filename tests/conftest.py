@@ -38,3 +38,14 @@ def other_tenant(db) -> Tenant:
 @pytest.fixture
 def api(tenant) -> APIClient:
     return tenant.client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_redis_db():
+    """Start each session with an empty Redis database (broker queues and cache)."""
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        import redis
+
+        redis.Redis.from_url(settings.REDIS_URL).flushdb()

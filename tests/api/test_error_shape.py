@@ -73,3 +73,16 @@ def test_healthz_reports_database_and_broker():
     body = response.json()
     assert body["database"]["ok"] is True
     assert body["broker"]["ok"] is True
+
+
+def test_rate_limit_is_json_429_with_retry_after(api, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.API_RATE_LIMIT = "3/min"
+    statuses = [api.get("/v1/modules").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = api.get("/v1/modules")
+    _assert_error(response, 429, "rate_limited")
+    assert int(response["Retry-After"]) > 0
+    cache.clear()
