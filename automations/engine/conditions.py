@@ -621,27 +621,28 @@ def _leaf_semantic_errors(
         )
         errors.append((f"{path}.operator", message))
     field_type = types[name]
-    known = field_type in FIELD_TYPES
-    if operator in STRING_OPERATORS and field_type in _NON_STRING_TYPES:
-        errors.append(
-            (f"{path}.operator", f"operator '{operator}' does not apply to {field_type} fields")
-        )
-    if operator in ORDER_OPERATORS:
-        if known and field_type not in _ORDERED_TYPES:
-            errors.append(
-                (
-                    f"{path}.operator",
-                    f"operator '{operator}' applies only to number, date and datetime fields",
-                )
-            )
-        elif not known and leaf.get("value") is not None and to_decimal(leaf["value"]) is None:
-            errors.append((f"{path}.value", f"operator '{operator}' needs a numeric value"))
-    checks_value = operator not in STRING_OPERATORS and operator not in NO_VALUE_OPERATORS
-    if checks_value and leaf.get("value") is not None:
-        message = _value_type_error(leaf["value"], field_type)
-        if message:
-            errors.append((f"{path}.value", message))
+    misfit = _operator_misfit(operator, field_type)
+    if misfit:
+        # The value's type is moot while the operator itself does not fit the field.
+        return [*errors, (f"{path}.operator", misfit)]
+    value = leaf.get("value")
+    if operator in NO_VALUE_OPERATORS or operator in STRING_OPERATORS or value is None:
+        return errors
+    if operator in ORDER_OPERATORS and field_type not in FIELD_TYPES and to_decimal(value) is None:
+        errors.append((f"{path}.value", f"operator '{operator}' needs a numeric value"))
+    message = _value_type_error(value, field_type)
+    if message:
+        errors.append((f"{path}.value", message))
     return errors
+
+
+def _operator_misfit(operator: str, field_type: str) -> str | None:
+    if operator in STRING_OPERATORS and field_type in _NON_STRING_TYPES:
+        return f"operator '{operator}' does not apply to {field_type} fields"
+    if operator in ORDER_OPERATORS and field_type in FIELD_TYPES:
+        if field_type not in _ORDERED_TYPES:
+            return f"operator '{operator}' applies only to number, date and datetime fields"
+    return None
 
 
 def _value_type_error(value: Any, field_type: str) -> str | None:

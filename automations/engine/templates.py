@@ -1,0 +1,509 @@
+"""Render ``{{ ... }}`` templates in action configs with python-liquid, safely and fast.
+
+Context roots: ``record``, ``previous``, ``user``, ``now``, ``webhook`` (``body``, ``headers``,
+``query``) and ``trigger``. Only plain data reaches a template: mappings become dicts with string
+keys, sequences become lists, datetimes become UTC datetimes that print as
+``2024-01-17T10:00:00Z``, and any other object becomes its ``str()``. Keys starting with ``_``
+are dropped and can never be looked up, so ``{{ record.__class__ }}`` renders empty.
+
+Rendering is lenient (an undefined variable renders empty, ``default`` works) while
+``validate_template_value`` checks variables and filters strictly at save time, using Liquid's
+static analysis rather than regexes.
+
+Filters beyond Liquid's built-ins: ``uppercase``, ``lowercase``, ``trim``, ``add_days``,
+``add_hours``, ``add_minutes``, ``date_format`` (moment/pendulum tokens, optional timezone
+argument) and ``json``; ``round`` is replaced to round half away from zero as Shopify's
+Liquid does (Python's ``round(4.5)`` is 4). Date filters accept a datetime, a date or an ISO 8601
+string; a date stays a date under ``add_days`` and becomes a UTC datetime under
+``add_hours``/``add_minutes``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from io import StringIO
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pendulum
+from liquid import BoundTemplate, Environment, RenderContext, Undefined
+from liquid.builtin.output import OutputNode
+from liquid.exceptions import FilterArgumentError, LiquidError
+from liquid.expression import Expression
+from liquid.filter import liquid_filter, math_filter, num_arg
+from liquid.output import LimitedStringIO
+from liquid.static_analysis import Variable
+
+TEMPLATE_ROOTS: frozenset[str] = frozenset(
+    {"record", "previous", "user", "now", "webhook", "trigger"}
+)
+# Always present on a record, whatever fields its module declares.
+RECORD_SYSTEM_FIELDS: frozenset[str] = frozenset({"id", "module", "created_at", "updated_at"})
+_PREVIOUS_TRIGGERS = frozenset({"record.updated", "field.changed"})
+_RECORD_TRIGGERS = frozenset(
+    {"record.created", "record.updated", "record.deleted", "field.changed"}
+)
+
+_MAX_CONTEXT_DEPTH = 32
+# Errors user data can provoke inside filters; they fail the render, never the worker.
+_RENDER_ERRORS = (LiquidError, ValueError, TypeError, ArithmeticError, KeyError, IndexError)
+_TEMPLATE_CACHE_SIZE = 4096
+
+
+class TemplateError(ValueError):
+    """A template could not be parsed or rendered."""
+
+
+def format_datetime(value: dt.datetime) -> str:
+    """ISO 8601 in UTC with seconds and ``Z`` (naive datetimes are taken as UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    utc = value.astimezone(dt.UTC).replace(microsecond=0, tzinfo=None)
+    return utc.isoformat() + "Z"
+
+
+class _UtcDateTime(dt.datetime):
+    """A UTC datetime that prints the way the API writes datetimes."""
+
+    def __str__(self) -> str:
+        return format_datetime(self)
+
+
+def _utc(value: dt.datetime) -> _UtcDateTime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    value = value.astimezone(dt.UTC)
+    return _UtcDateTime(
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+        tzinfo=dt.UTC,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The Liquid environment
+
+
+def _limited_buffer(limit: int | None, carry: int = 0) -> StringIO:
+    # liquid's LimitedStringIO defaults to newline=None, which turns "\r\n" in rendered data
+    # into "\n"; newline="\n" keeps the data byte for byte.
+    if limit is None:
+        return StringIO(newline="\n")
+    return LimitedStringIO(limit=limit - carry, newline="\n")
+
+
+class _SafeContext(RenderContext):
+    """Refuses private and dunder keys anywhere in a path, even if the data has them."""
+
+    def get_item(self, obj: Any, key: Any) -> Any:
+        if isinstance(key, str) and key.startswith("_"):
+            raise KeyError(key)
+        return super().get_item(obj, key)
+
+    def get_buffer(self, buf: TextIO | None = None) -> StringIO:
+        carry = buf.size if isinstance(buf, LimitedStringIO) else 0
+        return _limited_buffer(self.env.output_stream_limit, carry)
+
+
+class _Template(BoundTemplate):
+    context_class = _SafeContext
+
+    def _get_buffer(self) -> StringIO:
+        return _limited_buffer(self.env.output_stream_limit)
+
+
+class _Environment(Environment):
+    template_class = _Template
+    # Bound the work one template can do: renders run inside workers on the hot path.
+    loop_iteration_limit = 10_000
+    output_stream_limit = 1_000_000
+    local_namespace_limit = 1_000_000
+
+
+def _moment(value: Any, filter_name: str) -> dt.date | _UtcDateTime | None:
+    """Read a filter's input as a date or UTC datetime; empty input gives None."""
+    if value is None or isinstance(value, Undefined):
+        return None
+    if isinstance(value, dt.datetime):
+        return _utc(value)
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+        try:
+            return _utc(dt.datetime.fromisoformat(text))
+        except ValueError:
+            pass
+    raise FilterArgumentError(f"{filter_name}: {value!r} is not a date or datetime", token=None)
+
+
+def _whole_number(amount: Any, filter_name: str) -> int:
+    if isinstance(amount, int) and not isinstance(amount, bool):
+        return amount
+    if isinstance(amount, float) and amount.is_integer():
+        return int(amount)
+    if isinstance(amount, str):
+        try:
+            return int(amount.strip())
+        except ValueError:
+            pass
+    raise FilterArgumentError(f"{filter_name}: expected a whole number, got {amount!r}", token=None)
+
+
+def _shift(value: Any, amount: Any, filter_name: str, unit: str) -> Any:
+    moment = _moment(value, filter_name)
+    if moment is None:
+        return None
+    count = _whole_number(amount, filter_name)
+    try:
+        delta = dt.timedelta(**{unit: count})
+        if isinstance(moment, dt.datetime):
+            return _utc(moment + delta)
+        if unit == "days":
+            return moment + delta
+        midnight = dt.datetime.combine(moment, dt.time(), tzinfo=dt.UTC)
+        return _utc(midnight + delta)
+    except OverflowError as err:
+        raise FilterArgumentError(f"{filter_name}: result is out of range", token=None) from err
+
+
+@liquid_filter
+def _add_days(value: Any, days: Any) -> Any:
+    return _shift(value, days, "add_days", "days")
+
+
+@liquid_filter
+def _add_hours(value: Any, hours: Any) -> Any:
+    return _shift(value, hours, "add_hours", "hours")
+
+
+@liquid_filter
+def _add_minutes(value: Any, minutes: Any) -> Any:
+    return _shift(value, minutes, "add_minutes", "minutes")
+
+
+@liquid_filter
+def _date_format(value: Any, fmt: Any, tz: Any = None) -> str | None:
+    moment = _moment(value, "date_format")
+    if moment is None:
+        return None
+    if not isinstance(fmt, str):
+        raise FilterArgumentError("date_format: the format must be a string", token=None)
+    if not isinstance(moment, dt.datetime):
+        return pendulum.date(moment.year, moment.month, moment.day).format(fmt)
+    zone = "UTC" if tz is None or isinstance(tz, Undefined) else str(tz)
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise FilterArgumentError(f"date_format: unknown timezone {zone!r}", token=None) from err
+    return pendulum.instance(moment).in_timezone(zone).format(fmt)
+
+
+@math_filter
+def _round(number: float, places: Any = None) -> float | int:
+    """Round half away from zero like Shopify's Liquid (Python's round(4.5) gives 4)."""
+    digits = 0
+    if places is not None and not isinstance(places, Undefined):
+        try:
+            digits = int(num_arg(places))
+        except FilterArgumentError:
+            digits = 0
+    if digits < 0:
+        return 0
+    if isinstance(number, int):
+        return number
+    with decimal.localcontext() as context:
+        context.prec = 400  # enough for any float, so quantize never overflows
+        rounded = Decimal(repr(number)).quantize(Decimal(1).scaleb(-digits), decimal.ROUND_HALF_UP)
+    return int(rounded) if digits == 0 else float(rounded)
+
+
+@liquid_filter
+def _json(value: Any) -> str:
+    return json.dumps(to_json_value(value), ensure_ascii=False)
+
+
+def _build_environment() -> Environment:
+    env = _Environment()
+    # No partials: a template must not be able to pull in other templates.
+    for tag in ("include", "render"):
+        env.tags.pop(tag, None)
+    builtin = env.filters
+    env.filters.update(
+        {
+            "uppercase": builtin["upcase"],
+            "lowercase": builtin["downcase"],
+            "trim": builtin["strip"],
+            "add_days": _add_days,
+            "add_hours": _add_hours,
+            "add_minutes": _add_minutes,
+            "date_format": _date_format,
+            "json": _json,
+            "round": _round,
+        }
+    )
+    return env
+
+
+ENVIRONMENT = _build_environment()
+FILTER_NAMES: frozenset[str] = frozenset(ENVIRONMENT.filters)
+
+
+# ---------------------------------------------------------------------------------------------
+# Context and values
+
+
+def build_context(
+    *,
+    record: Mapping[str, Any] | None = None,
+    previous: Mapping[str, Any] | None = None,
+    user: Mapping[str, Any] | None = None,
+    now: dt.datetime | None = None,
+    webhook: Mapping[str, Any] | None = None,
+    trigger: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The render context for one event; roots that do not apply are left out."""
+    context: dict[str, Any] = {"now": now or dt.datetime.now(dt.UTC)}
+    roots = {
+        "record": record,
+        "previous": previous,
+        "user": user,
+        "webhook": webhook,
+        "trigger": trigger,
+    }
+    context.update({name: value for name, value in roots.items() if value is not None})
+    return context
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """Copy context data into plain dicts/lists/scalars a template may safely see."""
+    if depth > _MAX_CONTEXT_DEPTH:
+        raise TemplateError("template context is nested too deeply")
+    if value is None or isinstance(value, (bool, int, float, Decimal)):
+        return value
+    if isinstance(value, str):
+        return str(value)  # drops str subclasses such as markupsafe.Markup
+    if isinstance(value, dt.datetime):
+        return _utc(value)
+    if isinstance(value, dt.date):
+        return dt.date(value.year, value.month, value.day)
+    if isinstance(value, Mapping):
+        return {
+            str(key): _plain(item, depth + 1)
+            for key, item in value.items()
+            if not str(key).startswith("_")
+        }
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(item, depth + 1) for item in value]
+    return str(value)
+
+
+def to_json_value(value: Any) -> Any:
+    """Turn a rendered value into JSON data: datetimes to ISO strings, Decimals to numbers."""
+    if value is None or isinstance(value, Undefined):
+        return None
+    if isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return None
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dt.datetime):
+        return format_datetime(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(key): to_json_value(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, range)):
+        return [to_json_value(item) for item in value]
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing and rendering
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    template: BoundTemplate
+    # Set when the whole source is one ``{{ ... }}``: its value keeps its JSON type.
+    single: Expression | None
+
+
+def _error_message(err: Exception) -> str:
+    if not isinstance(err, LiquidError):
+        return f"{type(err).__name__}: {err}"
+    where = err.context()
+    message = str(err.message)
+    return f"{message} (line {where[0]}, column {where[1] + 1})" if where else message
+
+
+@lru_cache(maxsize=_TEMPLATE_CACHE_SIZE)
+def _compile(source: str) -> _Compiled:
+    try:
+        template = ENVIRONMENT.from_string(source)
+    except LiquidError as err:
+        raise TemplateError(f"template syntax error: {_error_message(err)}") from err
+    nodes = template.nodes
+    single = nodes[0].expression if len(nodes) == 1 and type(nodes[0]) is OutputNode else None
+    return _Compiled(template=template, single=single)
+
+
+def _has_markup(source: str) -> bool:
+    return "{{" in source or "{%" in source
+
+
+def _render_prepared(source: str, context: Mapping[str, Any]) -> str:
+    if not _has_markup(source):
+        return source
+    compiled = _compile(source)
+    try:
+        return compiled.template.render(context)
+    except _RENDER_ERRORS as err:
+        raise TemplateError(_error_message(err)) from err
+
+
+def _value_prepared(source: str, context: Mapping[str, Any]) -> Any:
+    if not _has_markup(source):
+        return source
+    compiled = _compile(source)
+    if compiled.single is None:
+        return _render_prepared(source, context)
+    template = compiled.template
+    render_context = template.context_class(template, globals=context)
+    try:
+        return to_json_value(compiled.single.evaluate(render_context))
+    except _RENDER_ERRORS as err:
+        raise TemplateError(_error_message(err)) from err
+
+
+def _walk_render(value: Any, context: Mapping[str, Any]) -> Any:
+    if isinstance(value, str):
+        return _value_prepared(value, context)
+    if isinstance(value, Mapping):
+        return {key: _walk_render(item, context) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_walk_render(item, context) for item in value]
+    return value
+
+
+def render_string(template: str, context: Mapping[str, Any]) -> str:
+    """Render ``template`` to text. Raises ``TemplateError``."""
+    return _render_prepared(template, _plain(context))
+
+
+def render_value(value: Any, context: Mapping[str, Any]) -> Any:
+    """Render every string inside dicts/lists (keys stay as written).
+
+    A string that is exactly one ``{{ ... }}`` keeps its result's JSON type (number, bool,
+    null, list, object; datetimes become ISO strings); any other string renders to text.
+    """
+    return _walk_render(value, _plain(context))
+
+
+# ---------------------------------------------------------------------------------------------
+# Save-time validation
+
+
+def template_roots_for_trigger(trigger_type: str) -> frozenset[str]:
+    """The context roots a trigger type provides (pass as ``allowed_roots``)."""
+    roots = {"now", "trigger", "user"}
+    if trigger_type in _RECORD_TRIGGERS or trigger_type == "manual":
+        roots.add("record")
+    if trigger_type in _PREVIOUS_TRIGGERS:
+        roots.add("previous")
+    if trigger_type == "webhook":
+        roots.add("webhook")
+    return frozenset(roots)
+
+
+def _variable_error(
+    variable: Variable, allowed_roots: set[str] | frozenset[str], record_fields: set[str] | None
+) -> str | None:
+    segments, name = variable.segments, str(variable)
+    root = segments[0]
+    if any(isinstance(s, str) and s.startswith("_") for s in segments):
+        return f"variable '{name}' uses a private name"
+    if root not in allowed_roots:
+        if root == "previous":
+            return f"unknown variable '{name}': previous values exist only for update triggers"
+        return f"unknown variable '{name}'"
+    if record_fields is not None and root in ("record", "previous") and len(segments) > 1:
+        key = segments[1]
+        if isinstance(key, list):
+            return None  # a dynamic key, e.g. record[trigger.field]; cannot be checked
+        if key not in record_fields and key not in RECORD_SYSTEM_FIELDS:
+            return f"unknown variable '{name}': no field {str(key)!r} in this module"
+    return None
+
+
+def _template_errors(
+    source: str,
+    allowed_roots: set[str] | frozenset[str],
+    record_fields: set[str] | None,
+) -> list[str]:
+    try:
+        template = _compile(source).template
+    except TemplateError as err:
+        return [str(err)]
+    analysis = template.analyze(include_partials=False)
+    messages: list[str] = []
+    for variables in analysis.globals.values():
+        for variable in variables:
+            message = _variable_error(variable, allowed_roots, record_fields)
+            if message and message not in messages:
+                messages.append(message)
+    for name in analysis.filters:
+        if name not in ENVIRONMENT.filters:
+            messages.append(f"unknown filter '{name}'")
+    return messages
+
+
+def validate_template_value(
+    value: Any,
+    *,
+    allowed_roots: set[str] | frozenset[str],
+    record_fields: set[str] | None,
+    path: str,
+) -> list[tuple[str, str]]:
+    """Check every template string inside ``value``; returns ``(path, message)`` pairs."""
+    if isinstance(value, str):
+        if not _has_markup(value):
+            return []
+        return [
+            (path, message) for message in _template_errors(value, allowed_roots, record_fields)
+        ]
+    errors: list[tuple[str, str]] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            errors += validate_template_value(
+                item, allowed_roots=allowed_roots, record_fields=record_fields, path=f"{path}.{key}"
+            )
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            errors += validate_template_value(
+                item,
+                allowed_roots=allowed_roots,
+                record_fields=record_fields,
+                path=f"{path}[{index}]",
+            )
+    return errors
