@@ -1,0 +1,61 @@
+"""API keys of the current workspace: create (the key is shown once), revoke, last used."""
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.models import ApiKey
+from accounts.services import api_key_create, api_key_revoke
+from automations.web.layout import workspace_view
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        label="Name", max_length=100, required=False, help_text="What the key is for"
+    )
+
+
+def _keys(request: HttpRequest):
+    return (
+        ApiKey.objects.filter(workspace=request.workspace)
+        .select_related("user")
+        .order_by("revoked_at", "-created_at")
+    )
+
+
+@workspace_view
+def api_key_list(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST if request.method == "POST" else None)
+    plain_key = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            _, plain_key = api_key_create(
+                workspace=request.workspace, user=request.user, name=form.cleaned_data["name"]
+            )
+            form = ApiKeyForm()
+        else:
+            status = 400
+    # The plain key is rendered in this response only, never stored or redirected with.
+    response = render(
+        request,
+        "web/api_keys/list.html",
+        {"nav": "api_keys", "keys": _keys(request), "form": form, "plain_key": plain_key},
+        status=status,
+    )
+    if plain_key:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@workspace_view
+@require_POST
+def api_key_revoke_view(request: HttpRequest, key_id: int) -> HttpResponse:
+    key = _keys(request).filter(pk=key_id).first()
+    if key is None:
+        raise Http404("No such API key")
+    api_key_revoke(api_key=key)
+    messages.success(request, f"Key {key.prefix}… revoked.")
+    return redirect("web:api_keys")

@@ -1,0 +1,112 @@
+"""Execution logs: an automation's runs, one run in detail, and retrying a failed run."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from automations.models import Run
+from automations.representation import run_data
+from automations.runtime.runs import CONDITION_FAILED
+from automations.runtime.runs import run_retry as run_retry_service
+from automations.selectors import runs_for
+from automations.web.builder import automation_or_404
+from automations.web.layout import workspace_view
+from config.api.errors import ApiError
+
+PER_PAGE = 25
+# While a run can still change, its page reloads itself (a meta refresh: no JavaScript needed).
+REFRESH_SECONDS = 2
+IN_PROGRESS = {
+    Run.Status.PENDING,
+    Run.Status.RUNNING,
+    Run.Status.WAITING,
+    Run.Status.RETRYING,
+}
+
+
+def _run_or_404(request: HttpRequest, run_id: str) -> Run:
+    run = (
+        Run.objects.filter(workspace=request.workspace, pk=run_id)
+        .select_related("automation", "automation__module", "triggered_by")
+        .prefetch_related("action_runs")
+        .first()
+    )
+    if run is None:
+        raise Http404("No such run")
+    return run
+
+
+@workspace_view
+def automation_logs(request: HttpRequest, automation_id: str) -> HttpResponse:
+    automation = automation_or_404(request, automation_id)
+    status = request.GET.get("status", "")
+    runs = runs_for(automation, status=status if status in Run.Status.values else None)
+    page = Paginator(runs, PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/automations/logs.html",
+        {
+            "nav": "automations",
+            "tab": "logs",
+            "automation": automation,
+            "page": page,
+            "status": status,
+            "statuses": Run.Status.choices,
+            "refresh": any(r.status in IN_PROGRESS for r in page.object_list),
+            "refresh_seconds": REFRESH_SECONDS,
+        },
+    )
+
+
+@workspace_view
+def run_detail(request: HttpRequest, run_id: str, automation_id: str | None = None) -> HttpResponse:
+    run = _run_or_404(request, run_id)
+    if automation_id is not None and run.automation_id != automation_id:
+        raise Http404("No such run of this automation")
+    data = run_data(run)
+    trigger = data["trigger_data"]
+    record_link = None
+    if run.record_id and trigger.get("module") and trigger.get("event") != "record.deleted":
+        record_link = (trigger["module"], run.record_id)
+    return render(
+        request,
+        "web/automations/run.html",
+        {
+            "nav": "automations",
+            "run": run,
+            "automation": run.automation,
+            "data": data,
+            "action_runs": list(run.action_runs.all()),
+            "pending_actions": _pending_actions(run),
+            "record_link": record_link,
+            "in_progress": run.status in IN_PROGRESS,
+            "refresh_seconds": REFRESH_SECONDS,
+            "can_retry": run.status == Run.Status.FAILED and run.error_code != CONDITION_FAILED,
+        },
+    )
+
+
+def _pending_actions(run: Run) -> list[dict]:
+    """Actions of the run's definition that have not started yet (shown greyed out)."""
+    done = {a.index for a in run.action_runs.all()}
+    actions = run.automation.actions or []
+    return [
+        {"index": i, "type": a.get("type", "?")}
+        for i, a in enumerate(actions)
+        if i not in done and isinstance(a, dict)
+    ]
+
+
+@workspace_view
+@require_POST
+def run_retry(request: HttpRequest, run_id: str) -> HttpResponse:
+    run = _run_or_404(request, run_id)
+    try:
+        retried = run_retry_service(run=run, user=request.user)
+    except ApiError as exc:
+        messages.error(request, f"Could not retry: {exc.message}")
+        return redirect("web:run", run.id)
+    messages.success(request, "Retrying from the failed action.")
+    return redirect("web:run", retried.id)
