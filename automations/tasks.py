@@ -8,3 +8,27 @@ def execute_run(run_id: str) -> None:
     from automations.runtime.executor import execute
 
     execute(run_id)
+
+
+@shared_task(name="automations.relay", ignore_result=True)
+def relay() -> dict:
+    """Publish due runs never handed over, and reclaim runs whose worker died (beat)."""
+    from automations.runtime.relay import relay as run_relay
+
+    return run_relay()
+
+
+@shared_task(name="automations.dispatch_schedules", ignore_result=True)
+def dispatch_schedules() -> int:
+    """Start the runs of due schedule triggers (beat)."""
+    from automations.runtime.schedules import dispatch_due
+
+    return dispatch_due()
+
+
+@shared_task(name="automations.purge_logs", ignore_result=True)
+def purge_logs() -> dict:
+    """Delete finished runs older than AUTOMATIONS_LOG_RETENTION_DAYS (beat, daily)."""
+    from automations.runtime.retention import purge
+
+    return purge()

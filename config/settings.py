@@ -1,5 +1,6 @@
 """Settings, all read from the environment (see README "Settings")."""
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -111,17 +112,27 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
 else:
     # The embedded broker: a folder that worker, beat and web share; nothing to install.
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
         "polling_interval": 0.1,
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The engine's matching-index versions must be seen by every process (web, workers): Redis
+# when there is one, else a folder beside the embedded broker.
+CACHES["automations"] = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+     "KEY_PREFIX": "automations"}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+          "LOCATION": str(VAR_DIR / "cache" / "automations")}
+)
 
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -157,7 +168,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.authentication.IsWorkspaceMember"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.StrictJSONParser"],
     "EXCEPTION_HANDLER": "config.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
@@ -178,9 +189,24 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 AUTOMATIONS_RETRY_DELAYS = env_float_list("AUTOMATIONS_RETRY_DELAYS", [60.0, 300.0, 1800.0])
 AUTOMATIONS_ALLOW_PRIVATE_URLS = env_bool("AUTOMATIONS_ALLOW_PRIVATE_URLS", False)
 AUTOMATIONS_WEBHOOK_MAX_BYTES = env_int("AUTOMATIONS_WEBHOOK_MAX_BYTES", 262_144, minimum=1024)
+# Inbound webhook deliveries per automation (DRF rate syntax, see automations/ratelimit.py).
+AUTOMATIONS_WEBHOOK_RATE_LIMIT = env_str("AUTOMATIONS_WEBHOOK_RATE_LIMIT", "120/min").strip()
+if AUTOMATIONS_WEBHOOK_RATE_LIMIT and not re.fullmatch(
+    r"\d+\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)s?", AUTOMATIONS_WEBHOOK_RATE_LIMIT
+):
+    raise ImproperlyConfiguredEnv(
+        f"AUTOMATIONS_WEBHOOK_RATE_LIMIT={AUTOMATIONS_WEBHOOK_RATE_LIMIT!r} is not a rate such as "
+        "120/min (N/sec, N/min, N/hour, N/day; empty turns it off)"
+    )
 AUTOMATIONS_MAX_CHAIN_DEPTH = env_int("AUTOMATIONS_MAX_CHAIN_DEPTH", 5, minimum=1)
 AUTOMATIONS_RELAY_INTERVAL = env_float_list("AUTOMATIONS_RELAY_INTERVAL", [5.0])[0]
 AUTOMATIONS_LOG_RETENTION_DAYS = env_int("AUTOMATIONS_LOG_RETENTION_DAYS", 90, minimum=1)
+# How long a worker owns a claimed run before the relay may hand it to another worker; renewed
+# before each action, so it must exceed the longest single action (webhook timeout 30 s).
+AUTOMATIONS_RUN_LEASE = env_int("AUTOMATIONS_RUN_LEASE", 120, minimum=1)
+# A run handed to the broker but still unclaimed after this many seconds is published again
+# (a message lost with a broker restart); duplicates are harmless.
+AUTOMATIONS_REDISPATCH_AFTER = env_float_list("AUTOMATIONS_REDISPATCH_AFTER", [60.0])[0]
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {

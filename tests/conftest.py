@@ -49,3 +49,18 @@ def _fresh_redis_db():
         import redis
 
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """On SQLite, test in a file rather than in memory: tests with a real Celery worker (a
+    thread or another process) need a database other connections can share with locking."""
+    import os
+    import tempfile
+
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        name = os.path.join(tempfile.gettempdir(), f"test_automations_{os.getpid()}.sqlite3")
+        database.setdefault("TEST", {})["NAME"] = name

@@ -1,24 +1,162 @@
-"""Writing runs (the transactional outbox) and handing them to Celery after commit."""
+"""Writing runs (the transactional outbox), handing them to Celery, and the run services the
+API calls: run_manual (a manual trigger) and run_retry (resume a failed run).
+
+A run is written in the caller's transaction (for record triggers: the record change's own
+transaction) and published only after that commits, so a rolled-back change never runs and a
+committed one is never lost: if publishing fails, `dispatched_at` stays empty and the relay
+(automations.runtime.relay) publishes it on its next tick.
+
+The cause chain on a run, {"root", "depth", "visited": ["auto_x:rec_y", ...]}, is passed by
+actions to records.services as `cause`, so the record events they cause carry it on; see
+`chain_for`.
+"""
+
+from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from automations.context import user_snapshot
+from automations.engine.conditions import ConditionError, evaluate_conditions
 from automations.models import Automation, Run
+from automations.trigger_types import MANUAL
+from config.api.errors import ApiError
+from config.ids import make_id
+from records.models import Record
+from records.selectors import field_types_of, module_fields
+from records.services import record_snapshot
 
 logger = logging.getLogger(__name__)
 
+CONDITION_FAILED = "condition_evaluation_failed"
+LOOP_DETECTED = "loop_detected"
+CHAIN_TOO_DEEP = "chain_depth_exceeded"
 
-def dispatch(run_id: str) -> None:
-    """Publish a run to the broker. A failure here loses nothing: the relay republishes it."""
+
+# ---------------------------------------------------------------------------------------------
+# Publishing
+
+
+# After a failed publish, on-commit publishing pauses this long (the relay does not): reaching
+# a dead Redis costs seconds of client retries, which must not be paid by every record save.
+BROKER_BACKOFF = 30.0
+_broker_down_until = 0.0
+
+
+def publish(run_id: str, *, countdown: float | None = None, force: bool = False) -> bool:
+    """Send the run's id to the broker; False (logged) when the broker cannot be reached.
+
+    `force` (the relay) tries even while a recent failure pauses ordinary publishing.
+    """
+    global _broker_down_until
     from automations.tasks import execute_run
 
+    if not force and time.monotonic() < _broker_down_until:
+        return False
     try:
-        execute_run.apply_async(args=[run_id], retry=False)
+        execute_run.apply_async(args=[run_id], countdown=countdown, retry=False)
     except Exception:
-        logger.warning("Could not publish run %s; the relay will", run_id, exc_info=True)
+        logger.warning("Could not publish run %s; the relay will retry", run_id, exc_info=True)
+        _broker_down_until = time.monotonic() + BROKER_BACKOFF
+        return False
+    _broker_down_until = 0.0
+    return True
+
+
+def dispatch(run_id: str, *, countdown: float | None = None) -> bool:
+    """Mark the run as handed over, then publish it. A failure here loses nothing: the mark is
+    undone and the relay publishes the run later."""
+    now = timezone.now()
+    marked = Run.objects.filter(id=run_id, status__in=Run.ACTIVE_STATUSES).update(dispatched_at=now)
+    if not marked:
+        return False  # already claimed, finished or deleted
+    if publish(run_id, countdown=countdown):
+        return True
+    Run.objects.filter(id=run_id, dispatched_at=now).update(dispatched_at=None)
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Chains (loop protection)
+
+
+def new_root() -> str:
+    return make_id("evt")
+
+
+def chain_for(
+    *,
+    cause: dict[str, Any] | None,
+    automation_id: str,
+    record_id: str | None,
+    root: str | None = None,
+) -> tuple[dict[str, Any], str, str]:
+    """The chain of a run this event starts, and (error_code, reason) when it must be blocked.
+
+    An automation never runs twice for the same record within one chain (a self-updating
+    automation, or A updates B updates A), and a chain stops at AUTOMATIONS_MAX_CHAIN_DEPTH
+    runs. A run started by a person, a schedule or a webhook has depth 1.
+    """
+    key = f"{automation_id}:{record_id or '-'}"
+    cause = cause if isinstance(cause, dict) else {}
+    visited = [str(v) for v in cause.get("visited") or []]
+    depth = int(cause.get("depth") or 0) + 1
+    chain = {
+        "root": cause.get("root") or root or new_root(),
+        "depth": depth,
+        "visited": [*visited, key],
+    }
+    if key in visited:
+        where = f"record {record_id}" if record_id else "this event"
+        return (
+            chain,
+            LOOP_DETECTED,
+            (
+                f"Loop protection: automation {automation_id} already ran for {where} "
+                "in this chain of automations"
+            ),
+        )
+    limit = settings.AUTOMATIONS_MAX_CHAIN_DEPTH
+    if depth > limit:
+        return (
+            chain,
+            CHAIN_TOO_DEEP,
+            (f"Loop protection: this chain of automations reached the depth limit of {limit}"),
+        )
+    return chain, "", ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Creating runs
+
+
+def trigger_data_for(
+    *,
+    event: str,
+    record: dict | None = None,
+    previous: dict | None = None,
+    changed_fields: list[str] | None = None,
+    user: Any = None,
+    webhook: dict | None = None,
+    scheduled_for: str | None = None,
+) -> dict[str, Any]:
+    """The event snapshot stored on a run (shape documented in automations.context)."""
+    return {
+        "event": event,
+        "record_id": (record or {}).get("id"),
+        "module": (record or {}).get("module"),
+        "record": record,
+        "previous": previous,
+        "changed_fields": list(changed_fields or []),
+        "user": user_snapshot(user) if user is not None and not isinstance(user, dict) else user,
+        "webhook": webhook,
+        "scheduled_for": scheduled_for,
+    }
 
 
 def run_create(
@@ -29,8 +167,16 @@ def run_create(
     conditions_evaluated: list | None = None,
     triggered_by=None,
     status: str = Run.Status.PENDING,
+    error_code: str = "",
+    error_message: str = "",
 ) -> Run:
-    """Write a run in the caller's transaction; hand it to Celery only once that commits."""
+    """Write a run in the caller's transaction; hand it to Celery only once that commits.
+
+    A run created already finished (blocked by loop protection, or failed because its
+    conditions could not be evaluated) is logged and counted on the automation, not queued.
+    """
+    now = timezone.now()
+    final = status in Run.FINAL_STATUSES
     run = Run.objects.create(
         automation=automation,
         workspace_id=automation.workspace_id,
@@ -41,8 +187,116 @@ def run_create(
         chain=chain or {},
         triggered_by=triggered_by if getattr(triggered_by, "is_authenticated", False) else None,
         record_id=trigger_data.get("record_id") or "",
-        due_at=timezone.now(),
+        due_at=None if final else now,
+        error_code=error_code,
+        error_message=error_message,
+        started_at=now if final else None,
+        completed_at=now if final else None,
+        duration_ms=0 if final else None,
     )
     if status == Run.Status.PENDING:
         transaction.on_commit(lambda: dispatch(run.id))
+    elif final:
+        from automations.runtime.executor import after_final
+
+        after_final(run=run, automation=automation, status=status, error_code=error_code)
+    return run
+
+
+def evaluate_for_run(
+    automation: Automation, *, record: dict, previous: dict | None, field_types: dict[str, str]
+) -> tuple[bool, list, str]:
+    """(passed, conditions_evaluated, error message if evaluation raised)."""
+    if not automation.conditions:
+        return True, [], ""
+    try:
+        result = evaluate_conditions(
+            automation.conditions, record=record, previous=previous, field_types=field_types
+        )
+    except ConditionError as err:
+        return False, [], str(err)
+    return result.passed, result.evaluated, ""
+
+
+def run_manual(*, automation: Automation, record: Record | None, user: Any) -> Run:
+    """Run an automation now for `record` (POST /v1/automations/{id}/trigger).
+
+    The conditions are checked against the record as it is now; when they do not pass, nothing
+    runs and ApiError `conditions_not_met` (422) lists each condition's outcome. `user` is who
+    pressed the button or owns the API key: templates see it as {{user.*}}.
+    """
+    snapshot = None
+    if record is not None:
+        snapshot = record_snapshot(record, module_fields(record.module))
+    trigger_data = trigger_data_for(event=MANUAL, record=snapshot, user=user)
+    chain, _, _ = chain_for(
+        cause=None, automation_id=automation.id, record_id=snapshot and snapshot["id"]
+    )
+    evaluated: list = []
+    if snapshot is not None and automation.conditions:
+        passed, evaluated, error = evaluate_for_run(
+            automation, record=snapshot, previous=None, field_types=field_types_of(record.module)
+        )
+        if error:
+            return run_create(
+                automation=automation,
+                trigger_data=trigger_data,
+                chain=chain,
+                triggered_by=user,
+                status=Run.Status.FAILED,
+                error_code=CONDITION_FAILED,
+                error_message=error,
+            )
+        if not passed:
+            failed = [c for c in evaluated if not c.get("passed")]
+            names = ", ".join(f"{c['field']} {c['operator']}" for c in failed)
+            raise ApiError(
+                "conditions_not_met",
+                f"The record does not meet the automation's conditions ({names})",
+                status_code=422,
+                details={"conditions_evaluated": evaluated},
+            )
+    return run_create(
+        automation=automation,
+        trigger_data=trigger_data,
+        chain=chain,
+        conditions_evaluated=evaluated,
+        triggered_by=user,
+    )
+
+
+def run_retry(*, run: Run, user: Any) -> Run:
+    """Resume a failed run at the action that failed (earlier actions are not repeated).
+
+    Raises ApiError `run_not_retryable` (409) unless the run failed in an action.
+    """
+    if run.status != Run.Status.FAILED or run.error_code == CONDITION_FAILED:
+        raise ApiError(
+            "run_not_retryable",
+            f"Only a run that failed in an action can be retried; this run is {run.status}"
+            + (" (its conditions could not be evaluated)" if run.status == "failed" else ""),
+            status_code=409,
+        )
+    now = timezone.now()
+    context = {
+        **(run.context or {}),
+        "retried": int((run.context or {}).get("retried") or 0) + 1,
+        "retried_by": getattr(user, "id", None),
+    }
+    with transaction.atomic():
+        updated = Run.objects.filter(id=run.id, status=Run.Status.FAILED).update(
+            status=Run.Status.PENDING,
+            attempts=0,
+            due_at=now,
+            dispatched_at=None,
+            lease_expires_at=None,
+            error_code="",
+            error_message="",
+            completed_at=None,
+            context=context,
+        )
+        if not updated:
+            raise ApiError("run_not_retryable", "The run is no longer failed", status_code=409)
+        transaction.on_commit(lambda: dispatch(run.id))
+    run.refresh_from_db()
     return run

@@ -1,0 +1,184 @@
+"""call_webhook: an HTTP request to an external URL, signed with Standard Webhooks headers.
+
+Signing: every request carries `webhook-id`, `webhook-timestamp` and `webhook-signature`
+(https://www.standardwebhooks.com). The secret is per workspace, derived from SECRET_KEY and
+the workspace id (`outbound_signing_secret`), so nothing extra is stored; it is shown to the
+workspace in the UI/API so a receiver can verify with any Standard Webhooks library, e.g.
+`standardwebhooks.Webhook(secret).verify(raw_body, request_headers)`. Rotating SECRET_KEY
+rotates every workspace's secret. `webhook-id` is `<log id>_<action index>`: the same on every
+retry of the action, so a receiver can drop duplicates (delivery is at least once).
+
+Safety: requests go through requests-hardened, which resolves the host, refuses loopback,
+private, link-local and other non-public addresses on the address actually connected to, and
+never follows redirects, unless settings.AUTOMATIONS_ALLOW_PRIVATE_URLS is on.
+
+Outcome: 2xx is success. A timeout is `action_timeout`; anything else (connection failure,
+refused address, non-2xx status) is `webhook_connection_failed`. 3xx and 4xx other than
+408/429 are permanent (a retry would get the same answer); 408, 429, 5xx and network errors
+are retried.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+from django.conf import settings
+from requests_hardened import Config
+from requests_hardened.ip_filter import InvalidIPAddress
+from standardwebhooks import Webhook
+
+from automations.actions.base import Action, ActionContext, ActionError
+from automations.engine.templates import format_datetime
+from automations.netguard import GuardedManager
+
+CONNECT_TIMEOUT = 3.0
+DEFAULT_TIMEOUT = 30.0
+MAX_LOGGED_BODY = 2_000
+MAX_READ_BODY = 64 * 1024
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+RETRYABLE_STATUSES = frozenset({408, 429})
+USER_AGENT = "automations-webhook/1.0"
+
+
+def outbound_signing_secret(*, workspace_id: int) -> str:
+    """The workspace's Standard Webhooks secret (whsec_ + base64 of 32 bytes)."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(),
+        f"automations.outbound-webhook:{workspace_id}".encode(),
+        hashlib.sha256,
+    ).digest()
+    return "whsec_" + base64.b64encode(digest).decode()
+
+
+def _manager() -> GuardedManager:
+    # GuardedManager (automations.netguard) re-checks the pinned address as globally routable.
+    allow_private = settings.AUTOMATIONS_ALLOW_PRIVATE_URLS
+    return GuardedManager(
+        Config(
+            ip_filter_enable=not allow_private,
+            ip_filter_allow_loopback_ips=False,
+            never_redirect=True,
+            default_timeout=(CONNECT_TIMEOUT, DEFAULT_TIMEOUT),
+            user_agent_override=USER_AGENT,
+        )
+    )
+
+
+def _read_limited(response: requests.Response) -> str:
+    chunks, size = [], 0
+    for chunk in response.iter_content(chunk_size=8192):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= MAX_READ_BODY:
+            break
+    raw = b"".join(chunks)[:MAX_LOGGED_BODY]
+    return raw.decode(response.encoding or "utf-8", errors="replace")
+
+
+def default_payload(ctx: ActionContext) -> dict[str, Any]:
+    """Sent when a POST/PUT/PATCH has no configured body: what happened, to whom."""
+    data = ctx.trigger_data
+    return {
+        "event": data.get("event"),
+        "automation_id": ctx.automation.id,
+        "log_id": ctx.run.id,
+        "record_id": data.get("record_id"),
+        "module": data.get("module"),
+        "timestamp": format_datetime(ctx.now),
+    }
+
+
+class CallWebhook(Action):
+    type = "call_webhook"
+
+    def execute(self, config: Mapping[str, Any], ctx: ActionContext) -> dict[str, Any]:
+        url = str(config.get("url") or "").strip()
+        method = str(config.get("method") or "POST").upper()
+        timeout = float(config.get("timeout") or DEFAULT_TIMEOUT)
+        headers = {str(k): str(v) for k, v in (config.get("headers") or {}).items()}
+        if any("\r" in v or "\n" in v for v in headers.values()):
+            raise ActionError("webhook_connection_failed", "a header value has a line break", True)
+        payload = ""
+        if method in BODY_METHODS:
+            body = config.get("body")
+            payload = json.dumps(
+                default_payload(ctx) if body is None else body,
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            if not any(k.lower() == "content-type" for k in headers):
+                headers["Content-Type"] = "application/json"
+        msg_id = ctx.idempotency_key
+        signer = Webhook(outbound_signing_secret(workspace_id=ctx.workspace.id))
+        headers.update(
+            {
+                "webhook-id": msg_id,
+                "webhook-timestamp": str(int(ctx.now.timestamp())),
+                "webhook-signature": signer.sign(msg_id, ctx.now, payload),
+            }
+        )
+        output: dict[str, Any] = {"url": url, "method": method, "webhook_id": msg_id}
+        try:
+            response = _manager().send_request(
+                method,
+                url,
+                data=payload.encode() if payload else None,
+                headers=headers,
+                timeout=(CONNECT_TIMEOUT, timeout),
+                stream=True,
+            )
+        except InvalidIPAddress as err:
+            raise ActionError(
+                "webhook_connection_failed",
+                f"{url} resolves to a non-public address ({err}); refused",
+                permanent=True,
+                output=output,
+            ) from err
+        except requests.Timeout as err:
+            raise ActionError(
+                "action_timeout", f"No response from {url} within {timeout:g} s", output=output
+            ) from err
+        except (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+            ValueError,
+        ) as err:
+            raise ActionError(
+                "webhook_connection_failed",
+                f"Invalid request to {url}: {err}",
+                permanent=True,
+                output=output,
+            ) from err
+        except requests.RequestException as err:
+            raise ActionError(
+                "webhook_connection_failed", f"Could not reach {url}: {err}", output=output
+            ) from err
+        with response:
+            try:
+                text = _read_limited(response)
+            except requests.RequestException as err:
+                raise ActionError(
+                    "action_timeout"
+                    if isinstance(err, requests.Timeout)
+                    else "webhook_connection_failed",
+                    f"Reading the response from {url} failed: {err}",
+                    output=output,
+                ) from err
+        output.update({"status_code": response.status_code, "body": text})
+        status = response.status_code
+        if 200 <= status < 300:
+            return output
+        permanent = 300 <= status < 500 and status not in RETRYABLE_STATUSES
+        raise ActionError(
+            "webhook_connection_failed",
+            f"HTTP {status} from {url}",
+            permanent=permanent,
+            output=output,
+        )

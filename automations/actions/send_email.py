@@ -1,0 +1,172 @@
+"""send_email: an EmailTemplate by name, or a subject and body, through Django's email backend.
+
+Delivery is at least once: a retry after a crash may send again, so every message carries a
+Message-ID derived from (run id, action index) that a receiving system can de-duplicate on.
+Recipients come only from the rendered `to`/`cc`/`bcc`/`reply_to` values, and data never decides
+how many: a rendered string must be exactly one address (commas from a record value are not a
+list), several recipients are written as a JSON list whose items each render to one address,
+and any value holding a line break (any of them, U+2028 too) is refused. So a record field
+cannot inject headers or extra recipients (tests/security/test_templates.py).
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Mapping
+from email.utils import formataddr, getaddresses, parseaddr
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage, get_connection
+from django.core.validators import validate_email
+
+from automations.actions.base import Action, ActionContext, ActionError
+from automations.engine.templates import TemplateError, render_string
+from automations.models import EmailTemplate
+
+MAX_RECIPIENTS = 50
+CODE = "email_delivery_failed"
+
+
+# Characters that end a header line somewhere (str.splitlines() splits on all of them) and NUL.
+_LINE_BREAKS = frozenset("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\x00")
+
+
+def _one_address(raw: Any, what: str) -> str:
+    """Exactly one address (a display name is fine), normalised to what was validated."""
+    text = "" if raw is None else str(raw)
+    if any(char in _LINE_BREAKS for char in text):
+        raise ActionError(CODE, f"{what} address contains a line break; refused", True)
+    text = text.strip()
+    parsed = getaddresses([text.replace(";", ",")])
+    if len(parsed) != 1:
+        raise ActionError(
+            CODE,
+            f"{what} {text!r} must be exactly one address; list several recipients as a JSON "
+            "list in the automation",
+            True,
+        )
+    name, address = parsed[0]
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ActionError(CODE, f"{what} {text!r} is not a valid email address", True) from None
+    return formataddr((name, address))
+
+
+def _addresses(value: Any, what: str, written: Any = None) -> list[str]:
+    """Recipients from a rendered value. Data never decides how many there are: a string must
+    be one address, and a list is accepted only where the automation wrote a list (`written`,
+    the config before rendering), each item one address."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        if written is not None and not isinstance(written, list):
+            raise ActionError(
+                CODE, f"{what} rendered a list from a template; list recipients literally", True
+            )
+        addresses = [_one_address(item, what) for item in value if item not in (None, "")]
+    else:
+        addresses = [_one_address(value, what)]
+    if len(addresses) > MAX_RECIPIENTS:
+        raise ActionError(CODE, f"at most {MAX_RECIPIENTS} {what} addresses", True)
+    return addresses
+
+
+def _written_config(ctx: ActionContext) -> Mapping[str, Any]:
+    """This action's config as the automation wrote it (before its templates were rendered)."""
+    if ctx.raw_config:
+        return ctx.raw_config  # given by the executor
+    from automations.runtime.executor import actions_for  # the executor imports the actions
+
+    actions = actions_for(ctx.run, ctx.automation)
+    action = actions[ctx.index] if ctx.index < len(actions) else None
+    config = action.get("config") if isinstance(action, Mapping) else None
+    return config if isinstance(config, Mapping) else {}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.splitlines()).strip()
+
+
+def message_id(ctx: ActionContext) -> str:
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "automations.local"
+    return f"<{ctx.run.id}.{ctx.index}@{domain}>"
+
+
+class SendEmail(Action):
+    type = "send_email"
+
+    def execute(self, config: Mapping[str, Any], ctx: ActionContext) -> dict[str, Any]:
+        written = _written_config(ctx)
+        to = _addresses(config.get("to"), "to", written.get("to"))
+        if not to:
+            raise ActionError(CODE, "no recipient: 'to' rendered empty", permanent=True)
+        cc = _addresses(config.get("cc"), "cc", written.get("cc"))
+        bcc = _addresses(config.get("bcc"), "bcc", written.get("bcc"))
+        reply_to = _addresses(config.get("reply_to"), "reply_to", written.get("reply_to"))
+        subject, body, template = self._content(config, ctx)
+        message = EmailMessage(
+            subject=_one_line(subject),
+            body=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=to,
+            cc=cc,
+            bcc=bcc,
+            reply_to=reply_to,
+            headers={
+                "Message-ID": message_id(ctx),
+                "X-Automation-Id": ctx.automation.id,
+                "X-Automation-Log-Id": ctx.run.id,
+            },
+        )
+        try:
+            sent = get_connection(fail_silently=False).send_messages([message])
+        except smtplib.SMTPRecipientsRefused as err:
+            raise ActionError(CODE, f"recipients refused: {err.recipients}", True) from err
+        except smtplib.SMTPResponseException as err:
+            detail = (
+                err.smtp_error.decode(errors="replace")
+                if isinstance(err.smtp_error, bytes)
+                else str(err.smtp_error)
+            )
+            # 5xx is the server's final answer; 4xx (and anything else) may pass on a retry.
+            raise ActionError(
+                CODE, f"SMTP {err.smtp_code}: {detail}", permanent=500 <= err.smtp_code < 600
+            ) from err
+        except (smtplib.SMTPException, OSError) as err:
+            raise ActionError(CODE, f"could not send: {err}") from err
+        if not sent:
+            raise ActionError(CODE, "the email backend sent nothing")
+        output: dict[str, Any] = {
+            "to": to,
+            "subject": message.subject,
+            "message_id": message_id(ctx),
+        }
+        if template:
+            output["template"] = template
+        return output
+
+    def _content(
+        self, config: Mapping[str, Any], ctx: ActionContext
+    ) -> tuple[str, str, str | None]:
+        name = config.get("template")
+        if not name:
+            return str(config.get("subject") or ""), str(config.get("body") or ""), None
+        template = EmailTemplate.objects.filter(workspace=ctx.workspace, name=name).first()
+        if template is None:
+            raise ActionError(CODE, f"email template '{name}' not found", permanent=True)
+        data = config.get("data") or {}
+        if not isinstance(data, Mapping):
+            data = {}
+        # The template sees the action's data keys at the top level, plus record, user, now.
+        context = {**{str(k): v for k, v in data.items()}, **ctx.template_context}
+        try:
+            subject = render_string(template.subject, context)
+            body = render_string(template.body, context)
+        except TemplateError as err:
+            raise ActionError(
+                "template_render_failed", f"email template '{name}': {err}", permanent=True
+            ) from err
+        return subject, body, str(name)

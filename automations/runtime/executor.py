@@ -1,0 +1,471 @@
+"""Executing a run: claim it, run its actions in order from next_action_index, finish it.
+
+Claiming is one conditional UPDATE (only one worker can move a run from pending/waiting/
+retrying to running) that also sets a lease. The worker renews the lease before each action;
+if it dies, the relay reclaims the run when the lease expires and it resumes where it stopped.
+
+Exactly once for database actions: update_record, create_record and send_notification run
+inside one transaction with their ActionRun row and the run's next_action_index, after the run
+row has been locked and checked to still be ours (status running, our lease, this index). So a
+crash before commit leaves no trace and the action runs again; a crash after commit moves on.
+External actions (send_email, call_webhook) are at least once: their ActionRun is written
+first, then they act, then the outcome and the new index commit together; a crash in between
+repeats the call with the same idempotency key (Message-ID, webhook-id).
+
+Delays and retries never sleep: the run is released with status waiting/retrying and due_at,
+and is published again by the relay when due (or, for waits shorter than the relay interval,
+by a short countdown right away).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import DateTimeField, F, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from automations.actions import ACTIONS, ActionContext, ActionError
+from automations.actions.delay import seconds_of
+from automations.context import template_context
+from automations.engine.templates import TemplateError, render_value
+from automations.models import ActionRun, Automation, AutomationVersion, Run
+from automations.runtime.breaker import record_outcome
+from automations.runtime.notifications import notify_run_failed
+from automations.runtime.runs import dispatch
+
+logger = logging.getLogger(__name__)
+
+_SECRET_KEY = re.compile(
+    r"authorization|secret|token|password|passwd|api[-_]?key|cookie|signature", re.IGNORECASE
+)
+REDACTED = "[redacted]"
+
+
+class LeaseLost(Exception):
+    """Another worker owns the run now (ours expired and the relay handed it on)."""
+
+
+def lease_seconds() -> float:
+    return float(settings.AUTOMATIONS_RUN_LEASE)
+
+
+def retry_delays() -> list[float]:
+    return list(settings.AUTOMATIONS_RETRY_DELAYS)
+
+
+def redact(value: Any) -> Any:
+    """Config as logged on the ActionRun: values under secret-looking keys are hidden."""
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if _SECRET_KEY.search(str(key)) and value[key] else redact(value[key])
+            for key in value
+        }
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    return value
+
+
+def actions_for(run: Run, automation: Automation) -> list[dict[str, Any]]:
+    """The actions of the version the run was created with (a delayed run resumes the
+    definition it started with, even if the automation was edited meanwhile)."""
+    if run.version == automation.version:
+        return list(automation.actions or [])
+    definition = (
+        AutomationVersion.objects.filter(automation_id=automation.id, version=run.version)
+        .values_list("definition", flat=True)
+        .first()
+    )
+    if isinstance(definition, dict) and isinstance(definition.get("actions"), list):
+        return definition["actions"]
+    return list(automation.actions or [])
+
+
+def _wake_later(run_id: str, delay: float) -> None:
+    """Short waits get a countdown message now; longer ones are published by the relay."""
+    if delay <= settings.AUTOMATIONS_RELAY_INTERVAL:
+        transaction.on_commit(lambda: dispatch(run_id, countdown=max(delay, 0)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Finishing
+
+
+def after_final(*, run: Run, automation: Automation, status: str, error_code: str = "") -> None:
+    """Bookkeeping for a run that just reached a final status (in the caller's transaction):
+    counters and circuit breaker on the automation, failure notices after commit."""
+    tripped = record_outcome(run=run, automation=automation, status=status, error_code=error_code)
+    if status == Run.Status.FAILED:
+        run_id = run.id
+        transaction.on_commit(lambda: notify_run_failed(run_id=run_id, tripped=tripped))
+
+
+def finish(
+    run: Run,
+    automation: Automation,
+    *,
+    status: str,
+    error_code: str = "",
+    error_message: str = "",
+    expect: dict[str, Any],
+) -> bool:
+    """Move a running run to a final status if `expect` still holds; False if it did not."""
+    now = timezone.now()
+    duration = (
+        ActionRun.objects.filter(run_id=run.id)
+        .exclude(type="delay")
+        .aggregate(total=Sum("duration_ms"))["total"]
+        or 0
+    )
+    updated = Run.objects.filter(id=run.id, **expect).update(
+        status=status,
+        completed_at=now,
+        duration_ms=duration,
+        lease_expires_at=None,
+        due_at=None,
+        error_code=error_code,
+        error_message=error_message[:5000],
+    )
+    if not updated:
+        return False
+    run.status = status
+    after_final(run=run, automation=automation, status=status, error_code=error_code)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Claiming
+
+
+def claim(run_id: str, *, now: datetime) -> datetime | None:
+    """Take the run if it is runnable and due; returns our lease, or None if we did not win."""
+    lease = now + timedelta(seconds=lease_seconds())
+    won = Run.objects.filter(
+        Q(due_at__isnull=True) | Q(due_at__lte=now),
+        id=run_id,
+        status__in=Run.ACTIVE_STATUSES,
+    ).update(
+        status=Run.Status.RUNNING,
+        lease_expires_at=lease,
+        started_at=Coalesce(F("started_at"), Value(now, output_field=DateTimeField())),
+    )
+    return lease if won else None
+
+
+def _requeue_if_early(run_id: str, now: datetime) -> None:
+    """A countdown message may arrive a moment before due_at: publish it again for then."""
+    due = (
+        Run.objects.filter(id=run_id, status__in=Run.ACTIVE_STATUSES, due_at__gt=now)
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    if due is not None:
+        wait = (due - now).total_seconds()
+        if wait <= settings.AUTOMATIONS_RELAY_INTERVAL:
+            dispatch(run_id, countdown=wait + 0.01)
+
+
+def execute(run_id: str) -> str | None:
+    """Run what is due of this run; returns the status it was left in, or None if this worker
+    did not get the run (someone else has it, it is not due, or it is finished)."""
+    now = timezone.now()
+    lease = claim(run_id, now=now)
+    if lease is None:
+        _requeue_if_early(run_id, now)
+        return None
+    run = (
+        Run.objects.select_related("automation", "workspace", "triggered_by")
+        .filter(id=run_id)
+        .first()
+    )
+    if run is None:
+        return None  # deleted with its automation meanwhile
+    try:
+        return _Execution(run, lease).execute()
+    except LeaseLost:
+        logger.warning("Run %s was taken over by another worker; stopping here", run_id)
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The loop
+
+
+class _Execution:
+    def __init__(self, run: Run, lease: datetime) -> None:
+        self.run = run
+        self.automation = run.automation
+        self.lease = lease
+        self.actions = actions_for(run, self.automation)
+
+    # --- ownership -----------------------------------------------------------------------
+
+    def _renew_lease(self, now: datetime) -> None:
+        lease = now + timedelta(seconds=lease_seconds())
+        renewed = Run.objects.filter(
+            id=self.run.id, status=Run.Status.RUNNING, lease_expires_at=self.lease
+        ).update(lease_expires_at=lease)
+        if not renewed:
+            raise LeaseLost
+        self.lease = lease
+
+    def _fence(self, index: int) -> None:
+        """Inside a transaction: lock the run row and check it is still ours at `index`."""
+        row = (
+            Run.objects.select_for_update()
+            .filter(id=self.run.id)
+            .values_list("status", "lease_expires_at", "next_action_index")
+            .first()
+        )
+        if row is None or row != (Run.Status.RUNNING, self.lease, index):
+            raise LeaseLost
+
+    def _mine(self, index: int) -> dict[str, Any]:
+        return {
+            "status": Run.Status.RUNNING,
+            "lease_expires_at": self.lease,
+            "next_action_index": index,
+        }
+
+    # --- steps ---------------------------------------------------------------------------
+
+    def execute(self) -> str:
+        self._close_finished_delay()
+        while self.run.next_action_index < len(self.actions):
+            index = self.run.next_action_index
+            outcome = self._step(index, self.actions[index])
+            if outcome is not None:
+                return outcome
+        with transaction.atomic():
+            self._fence(len(self.actions))
+            finish(
+                self.run,
+                self.automation,
+                status=Run.Status.SUCCESS,
+                expect=self._mine(len(self.actions)),
+            )
+        return Run.Status.SUCCESS
+
+    def _close_finished_delay(self) -> None:
+        index = self.run.next_action_index - 1
+        if 0 <= index < len(self.actions) and self.actions[index].get("type") == "delay":
+            ActionRun.objects.filter(
+                run_id=self.run.id, index=index, status=ActionRun.Status.WAITING
+            ).update(status=ActionRun.Status.SUCCESS, completed_at=timezone.now())
+
+    def _step(self, index: int, spec: dict[str, Any]) -> str | None:
+        """Run one action; None means go on with the next one."""
+        now = timezone.now()
+        self._renew_lease(now)
+        kind = str(spec.get("type"))
+        raw_config = spec.get("config") or {}
+        action = ACTIONS.get(kind)
+        context = template_context(
+            automation_id=self.automation.id,
+            trigger_data=self.run.trigger_data or {},
+            now=now,
+            run_id=self.run.id,
+        )
+        config, error = raw_config, None
+        if action is None:
+            error = ActionError("unknown_action", f"Unknown action type {kind!r}", permanent=True)
+        elif action.templated:
+            try:
+                config = render_value(raw_config, context)
+            except TemplateError as err:
+                error = ActionError("template_render_failed", str(err), permanent=True)
+        if error is None and kind == "delay":
+            return self._delay(index, config, now)
+        ctx = ActionContext(
+            run=self.run,
+            automation=self.automation,
+            workspace=self.run.workspace,
+            index=index,
+            now=now,
+            template_context=context,
+            actor=self.run.triggered_by,
+            raw_config=raw_config if isinstance(raw_config, dict) else {},
+        )
+        logged = redact(config)
+        attempt = self.run.attempts + 1
+        if error is None and action.transactional:
+            with transaction.atomic():
+                self._fence(index)
+                started = time.monotonic()
+                output, error = self._call(action, config, ctx, savepoint=True)
+                duration = _ms(started)
+                if error is None:
+                    return self._succeed(index, kind, logged, output, attempt, duration, now)
+                return self._fail(index, kind, logged, error, attempt, duration, now)
+        with transaction.atomic():
+            self._fence(index)
+            self._log(index, kind, logged, attempt, now, status=ActionRun.Status.RUNNING)
+        started = time.monotonic()
+        output = {}
+        if error is None:
+            output, error = self._call(action, config, ctx, savepoint=False)
+        duration = _ms(started)
+        with transaction.atomic():
+            self._fence(index)
+            if error is None:
+                return self._succeed(index, kind, logged, output, attempt, duration, now)
+            return self._fail(index, kind, logged, error, attempt, duration, now)
+
+    def _call(
+        self, action: Any, config: Any, ctx: ActionContext, *, savepoint: bool
+    ) -> tuple[dict[str, Any], ActionError | None]:
+        try:
+            if savepoint:
+                # The action's own writes roll back alone if it fails; the log row stays.
+                with transaction.atomic():
+                    return action.execute(config, ctx) or {}, None
+            return action.execute(config, ctx) or {}, None
+        except ActionError as err:
+            return {}, err
+        except LeaseLost:
+            raise
+        except Exception as err:
+            logger.exception("Action %s of run %s raised", ctx.index, self.run.id)
+            return {}, ActionError("internal_error", f"{type(err).__name__}: {err}")
+
+    def _log(
+        self,
+        index: int,
+        kind: str,
+        config: Any,
+        attempt: int,
+        now: datetime,
+        *,
+        status: str,
+        **fields: Any,
+    ) -> None:
+        defaults = {
+            "type": kind,
+            "status": status,
+            "attempt": attempt,
+            "config": config,
+            "started_at": now,
+            **fields,
+        }
+        ActionRun.objects.update_or_create(run_id=self.run.id, index=index, defaults=defaults)
+
+    def _succeed(
+        self,
+        index: int,
+        kind: str,
+        config: Any,
+        output: dict,
+        attempt: int,
+        duration: int,
+        now: datetime,
+    ) -> None:
+        self._log(
+            index,
+            kind,
+            config,
+            attempt,
+            now,
+            status=ActionRun.Status.SUCCESS,
+            duration_ms=duration,
+            output=output,
+            error_code="",
+            error_message="",
+            completed_at=timezone.now(),
+        )
+        Run.objects.filter(id=self.run.id).update(
+            next_action_index=index + 1, attempts=0, error_code="", error_message=""
+        )
+        self.run.next_action_index = index + 1
+        self.run.attempts = 0
+        return None
+
+    def _fail(
+        self,
+        index: int,
+        kind: str,
+        config: Any,
+        error: ActionError,
+        attempt: int,
+        duration: int,
+        now: datetime,
+    ) -> str:
+        delays = retry_delays()
+        retry = not error.permanent and self.run.attempts < len(delays)
+        self._log(
+            index,
+            kind,
+            config,
+            attempt,
+            now,
+            status=ActionRun.Status.RETRYING if retry else ActionRun.Status.FAILED,
+            duration_ms=duration,
+            output=error.output,
+            error_code=error.code,
+            error_message=error.message[:5000],
+            completed_at=timezone.now(),
+        )
+        if not retry:
+            finish(
+                self.run,
+                self.automation,
+                status=Run.Status.FAILED,
+                error_code=error.code,
+                error_message=error.message,
+                expect=self._mine(index),
+            )
+            return Run.Status.FAILED
+        delay = delays[self.run.attempts]
+        Run.objects.filter(id=self.run.id).update(
+            status=Run.Status.RETRYING,
+            attempts=F("attempts") + 1,
+            due_at=timezone.now() + timedelta(seconds=delay),
+            lease_expires_at=None,
+            dispatched_at=None,
+            error_code=error.code,
+            error_message=error.message[:5000],
+        )
+        _wake_later(self.run.id, delay)
+        return Run.Status.RETRYING
+
+    def _delay(self, index: int, config: Any, now: datetime) -> str:
+        try:
+            seconds = seconds_of(config)
+        except ActionError as err:
+            with transaction.atomic():
+                self._fence(index)
+                return self._fail(index, "delay", config, err, self.run.attempts + 1, 0, now)
+        resume_at = now + timedelta(seconds=seconds)
+        with transaction.atomic():
+            self._fence(index)
+            self._log(
+                index,
+                "delay",
+                config,
+                1,
+                now,
+                status=ActionRun.Status.WAITING,
+                duration_ms=seconds * 1000,
+                output={"seconds": seconds, "resume_at": resume_at.isoformat()},
+                error_code="",
+                error_message="",
+            )
+            Run.objects.filter(id=self.run.id).update(
+                status=Run.Status.WAITING,
+                next_action_index=index + 1,
+                attempts=0,
+                due_at=resume_at,
+                lease_expires_at=None,
+                dispatched_at=None,
+            )
+            _wake_later(self.run.id, seconds)
+        return Run.Status.WAITING
+
+
+def _ms(started: float) -> int:
+    return max(0, int((time.monotonic() - started) * 1000))

@@ -1,0 +1,142 @@
+"""Webhook triggers: POST /v1/webhooks/{automation_id}/{webhook_path}.
+
+No API key: the URL names the automation, and an automation with a `webhook_secret` accepts
+only requests signed with it (Standard Webhooks: webhook-id, webhook-timestamp and
+webhook-signature headers; timestamps more than 5 minutes away are refused). A webhook-id seen
+before for the same automation is not run again (InboundDelivery): the answer names the run the
+first delivery started. Bodies may be JSON or form-encoded, up to AUTOMATIONS_WEBHOOK_MAX_BYTES.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from django.db import IntegrityError, transaction
+from standardwebhooks import Webhook
+
+from automations.models import Automation, InboundDelivery, Run
+from automations.runtime.runs import chain_for, run_create, trigger_data_for
+from automations.trigger_types import WEBHOOK
+from config.api.errors import ApiError
+from config.api.parsers import refuse_unstorable
+
+# Never stored in a run's trigger_data (templates and logs would show them).
+HIDDEN_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "x-api-key", "webhook-signature"}
+)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    run: Run
+    duplicate: bool
+
+
+def webhook_automation(*, automation_id: str, webhook_path: str) -> Automation:
+    automation = Automation.objects.filter(
+        id=automation_id, webhook_path=webhook_path, trigger_type=WEBHOOK, enabled=True
+    ).first()
+    if automation is None:
+        raise ApiError("not_found", "No enabled webhook automation at this URL", status_code=404)
+    return automation
+
+
+def verify_signature(*, secret: str, body: bytes, headers: Mapping[str, str]) -> None:
+    try:
+        Webhook(secret).verify(body.decode("utf-8"), dict(headers), json_parse=False)
+    except Exception as err:  # the library raises several types for malformed headers
+        raise ApiError(
+            "invalid_signature",
+            f"Webhook signature verification failed: {err or type(err).__name__}",
+            status_code=401,
+        ) from None
+
+
+def parse_body(body: bytes, content_type: str) -> Any:
+    kind = content_type.split(";")[0].strip().lower()
+    if not body.strip():
+        return {}
+    if kind == "application/x-www-form-urlencoded":
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        except UnicodeDecodeError:
+            raise ApiError("invalid_body", "The form body is not UTF-8") from None
+        form: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in form:
+                form[key] = (
+                    [*form[key], value] if isinstance(form[key], list) else [form[key], value]
+                )
+            else:
+                form[key] = value
+        return form
+    if kind in ("", "application/json", "text/json") or kind.endswith("+json"):
+        try:
+            return json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise ApiError("invalid_json", "The request body is not valid JSON") from None
+    raise ApiError(
+        "unsupported_media_type",
+        f"Unsupported Content-Type '{kind}'; send application/json or "
+        "application/x-www-form-urlencoded",
+        status_code=415,
+    )
+
+
+def receive(
+    *,
+    automation: Automation,
+    method: str,
+    body: bytes,
+    content_type: str,
+    headers: Mapping[str, str],
+    query: Mapping[str, Any],
+) -> Delivery:
+    """Verify, de-duplicate and store the delivery as a run (published after commit)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    if automation.webhook_secret:
+        verify_signature(secret=automation.webhook_secret, body=body, headers=lowered)
+    payload = parse_body(body, content_type)
+    webhook = {
+        "method": method,
+        "body": payload,
+        "headers": {k: v for k, v in lowered.items() if k not in HIDDEN_HEADERS},
+        "query": dict(query),
+    }
+    # The run stores this as JSON: NUL or a lone surrogate would be a 500 on PostgreSQL.
+    refuse_unstorable(webhook)
+    webhook_id = (lowered.get("webhook-id") or "").strip()[:200]
+    with transaction.atomic():
+        delivery = None
+        if webhook_id:
+            try:
+                with transaction.atomic():
+                    delivery = InboundDelivery.objects.create(
+                        automation=automation, webhook_id=webhook_id
+                    )
+            except IntegrityError:
+                earlier = (
+                    InboundDelivery.objects.select_related("run")
+                    .filter(automation=automation, webhook_id=webhook_id)
+                    .first()
+                )
+                if earlier is not None and earlier.run is not None:
+                    return Delivery(run=earlier.run, duplicate=True)
+                raise ApiError(
+                    "duplicate_delivery",
+                    f"Webhook {webhook_id} was already received",
+                    status_code=409,
+                ) from None
+        chain, _, _ = chain_for(cause=None, automation_id=automation.id, record_id=None)
+        run = run_create(
+            automation=automation,
+            trigger_data=trigger_data_for(event=WEBHOOK, webhook=webhook),
+            chain=chain,
+        )
+        if delivery is not None:
+            InboundDelivery.objects.filter(pk=delivery.pk).update(run=run)
+    return Delivery(run=run, duplicate=False)

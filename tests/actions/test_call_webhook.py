@@ -1,0 +1,165 @@
+"""call_webhook: signed requests, error codes, retries, and refusal of private addresses."""
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+from standardwebhooks import Webhook
+from werkzeug import Response
+
+from automations.actions.call_webhook import outbound_signing_secret
+from tests.factories import make_record
+from tests.runtime.support import drain, make_automation, runs_of
+
+pytestmark = pytest.mark.django_db
+
+
+def _hook(tenant, url, **config):
+    return make_automation(
+        tenant,
+        trigger={"type": "record.created", "module": "deals"},
+        actions=[{"type": "call_webhook", "config": {"url": url, **config}}],
+    )
+
+
+def test_the_request_carries_method_headers_and_rendered_json_body(tenant, httpserver):
+    httpserver.expect_request("/slack", method="POST").respond_with_json({"ok": True})
+    automation = _hook(
+        tenant,
+        httpserver.url_for("/slack"),
+        method="POST",
+        headers={"X-Team": "sales", "Authorization": "Bearer s3cret"},
+        body={
+            "text": "New deal closed: {{record.name}} for ${{record.value}}",
+            "value": "{{record.value}}",
+        },
+    )
+    make_record(tenant, "deals", name="Big", value=75000)
+    drain()
+    [(request, _)] = httpserver.log
+    assert request.headers["X-Team"] == "sales"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.get_json() == {"text": "New deal closed: Big for $75000", "value": 75000}
+    action = runs_of(automation)[0].action_runs.get()
+    assert action.status == "success"
+    assert action.output["status_code"] == 200
+    assert json.loads(action.output["body"]) == {"ok": True}
+    assert action.config["headers"]["Authorization"] == "[redacted]"
+
+
+def test_the_request_is_signed_so_the_receiver_can_verify_it(tenant, httpserver):
+    httpserver.expect_request("/in").respond_with_data("ok")
+    automation = _hook(tenant, httpserver.url_for("/in"), body={"a": 1})
+    make_record(tenant, "deals", name="Big")
+    drain()
+    [(request, _)] = httpserver.log
+    secret = outbound_signing_secret(workspace_id=tenant.workspace.id)
+    Webhook(secret).verify(request.get_data(as_text=True), dict(request.headers))
+    run = runs_of(automation)[0]
+    assert request.headers["webhook-id"] == f"{run.id}_0"
+
+
+def test_the_webhook_id_stays_the_same_across_retries(tenant, httpserver):
+    httpserver.expect_oneshot_request("/in").respond_with_data("busy", status=503)
+    httpserver.expect_request("/in").respond_with_data("ok")
+    automation = _hook(tenant, httpserver.url_for("/in"))
+    make_record(tenant, "deals", name="Big")
+    drain()
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        drain()
+    ids = [request.headers["webhook-id"] for request, _ in httpserver.log]
+    assert len(ids) == 2 and ids[0] == ids[1]
+    assert runs_of(automation)[0].status == "success"
+
+
+def test_a_default_event_payload_is_sent_when_no_body_is_configured(tenant, httpserver):
+    httpserver.expect_request("/summary").respond_with_data("ok")
+    automation = _hook(tenant, httpserver.url_for("/summary"), method="POST")
+    deal = make_record(tenant, "deals", name="Big")
+    drain()
+    [(request, _)] = httpserver.log
+    payload = request.get_json()
+    assert payload["automation_id"] == automation.id
+    assert payload["record_id"] == deal.id
+    assert payload["event"] == "record.created"
+
+
+@pytest.mark.parametrize(
+    ("status", "final", "retried"),
+    [
+        (400, "failed", False),
+        (404, "failed", False),
+        (301, "failed", False),
+        (408, "retrying", True),
+        (429, "retrying", True),
+        (500, "retrying", True),
+    ],
+)
+def test_status_codes_decide_between_failing_and_retrying(
+    tenant, httpserver, status, final, retried
+):
+    headers = {"Location": "http://example.com/"} if status == 301 else None
+    httpserver.expect_request("/x").respond_with_data("body", status=status, headers=headers)
+    automation = _hook(tenant, httpserver.url_for("/x"))
+    make_record(tenant, "deals", name="Big")
+    drain()
+    run = runs_of(automation)[0]
+    assert run.status == final
+    assert run.error_code == "webhook_connection_failed"
+    assert f"HTTP {status}" in run.error_message
+    assert run.action_runs.get().output["status_code"] == status
+    assert len(httpserver.log) == 1  # redirects are not followed
+
+
+def test_a_slow_receiver_is_an_action_timeout(tenant, httpserver):
+    def slow(request):
+        time.sleep(2)
+        return Response("late")
+
+    httpserver.expect_request("/slow").respond_with_handler(slow)
+    automation = _hook(tenant, httpserver.url_for("/slow"), timeout=1)
+    make_record(tenant, "deals", name="Big")
+    drain()
+    run = runs_of(automation)[0]
+    assert (run.status, run.error_code) == ("retrying", "action_timeout")
+
+
+def test_an_unreachable_host_is_a_connection_failure(tenant):
+    automation = _hook(tenant, "http://127.0.0.1:9/nothing")
+    make_record(tenant, "deals", name="Big")
+    drain()
+    run = runs_of(automation)[0]
+    assert (run.status, run.error_code) == ("retrying", "webhook_connection_failed")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:{port}/x",
+        "http://localhost:{port}/x",
+        "http://10.1.2.3/x",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]:{port}/x",
+    ],
+)
+def test_private_addresses_are_refused_unless_allowed(tenant, httpserver, settings, url):
+    settings.AUTOMATIONS_ALLOW_PRIVATE_URLS = False
+    httpserver.expect_request("/x").respond_with_data("should not be reached")
+    automation = _hook(tenant, url.format(port=httpserver.port))
+    make_record(tenant, "deals", name="Big")
+    drain()
+    run = runs_of(automation)[0]
+    assert (run.status, run.error_code) == ("failed", "webhook_connection_failed")
+    assert "non-public" in run.error_message
+    assert httpserver.log == []
+
+
+def test_the_logged_body_is_truncated(tenant, httpserver):
+    httpserver.expect_request("/big").respond_with_data("x" * 100_000)
+    automation = _hook(tenant, httpserver.url_for("/big"))
+    make_record(tenant, "deals", name="Big")
+    drain()
+    assert len(runs_of(automation)[0].action_runs.get().output["body"]) == 2000

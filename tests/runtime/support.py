@@ -1,0 +1,86 @@
+"""Helpers shared by the engine's tests (tests/runtime, tests/actions, tests/e2e)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.utils import timezone
+
+from automations.models import Automation, Run
+from automations.runtime import matching
+from automations.runtime.executor import execute
+from automations.services import automation_create
+
+
+def make_automation(
+    tenant,
+    *,
+    trigger: dict[str, Any],
+    actions: list[dict[str, Any]],
+    conditions: Any = None,
+    error_handling: dict[str, Any] | None = None,
+    enabled: bool = True,
+    name: str = "Test automation",
+    **extra: Any,
+) -> Automation:
+    """An automation created the way the API creates it (validated by automations.services)."""
+    data: dict[str, Any] = {
+        "name": name,
+        "trigger": trigger,
+        "actions": actions,
+        "enabled": enabled,
+        **extra,
+    }
+    if conditions is not None:
+        data["conditions"] = conditions
+    if error_handling is not None:
+        data["error_handling"] = error_handling
+    automation = automation_create(workspace=tenant.workspace, user=tenant.user, data=data)
+    # The service invalidates the matching index on commit, which a `db` test never reaches.
+    matching.invalidate(tenant.workspace.id)
+    return automation
+
+
+def drain(max_rounds: int = 50) -> list[str]:
+    """Execute, in this process, every run that is due, until none is (no broker involved)."""
+    executed: list[str] = []
+    for _ in range(max_rounds):
+        due = list(
+            Run.objects.filter(status__in=Run.ACTIVE_STATUSES, due_at__lte=timezone.now())
+            .order_by("created_at")
+            .values_list("id", flat=True)
+        )
+        if not due:
+            return executed
+        for run_id in due:
+            execute(run_id)
+            executed.append(run_id)
+    raise AssertionError("runs kept becoming due: a loop?")
+
+
+def wait_for(
+    condition: Callable[[], Any],
+    *,
+    timeout: float = 20.0,
+    interval: float = 0.05,
+    tick: Callable[[], Any] | None = None,
+    message: str = "condition",
+) -> Any:
+    """Poll `condition` until it returns something truthy; `tick` runs between polls (e.g.
+    the relay, standing in for celery beat)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+        if tick is not None:
+            tick()
+        time.sleep(interval)
+
+
+def runs_of(automation: Automation) -> list[Run]:
+    return list(Run.objects.filter(automation=automation).order_by("created_at"))

@@ -1,0 +1,173 @@
+"""POST /v1/webhooks/{automation_id}/{webhook_path}."""
+
+import base64
+import json
+import time
+from datetime import UTC, datetime
+
+import pytest
+from rest_framework.test import APIClient
+from standardwebhooks import Webhook
+
+from automations.models import InboundDelivery, Run
+from tests.runtime.support import drain, make_automation
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
+
+
+def _hook(tenant, *, secret="", enabled=True):
+    extra = {"webhook_secret": secret} if secret else {}
+    return make_automation(
+        tenant,
+        trigger={"type": "webhook", "webhook_path": "orders"},
+        enabled=enabled,
+        actions=[
+            {
+                "type": "create_record",
+                "config": {
+                    "module": "tasks",
+                    "data": {
+                        "name": "Order {{webhook.body.order.id}} via {{webhook.headers.x-source}}"
+                        " ({{webhook.query.mode}})"
+                    },
+                },
+            }
+        ],
+        **extra,
+    )
+
+
+def _url(automation, path="orders", query=""):
+    return f"/v1/webhooks/{automation.id}/{path}{query}"
+
+
+def _signed_headers(body: str, *, msg_id="msg_1", when=None):
+    when = when or datetime.now(UTC)
+    return {
+        "HTTP_WEBHOOK_ID": msg_id,
+        "HTTP_WEBHOOK_TIMESTAMP": str(int(when.timestamp())),
+        "HTTP_WEBHOOK_SIGNATURE": Webhook(SECRET).sign(msg_id, when, body),
+    }
+
+
+def test_a_json_webhook_answers_202_with_the_log_id_and_runs(tenant):
+    automation = _hook(tenant)
+    response = APIClient().post(
+        _url(automation, query="?mode=live"),
+        data=json.dumps({"order": {"id": 42}}),
+        content_type="application/json",
+        HTTP_X_SOURCE="shop",
+    )
+    assert response.status_code == 202
+    run = Run.objects.get(id=response.json()["data"]["log_id"])
+    assert run.trigger_data["webhook"]["body"] == {"order": {"id": 42}}
+    drain()
+    assert tenant.module("tasks").records.get().values["name"] == "Order 42 via shop (live)"
+
+
+def test_a_form_body_is_accepted(tenant):
+    automation = _hook(tenant)
+    response = APIClient().post(
+        _url(automation),
+        data="order=7&tag=a&tag=b",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 202
+    run = Run.objects.get()
+    assert run.trigger_data["webhook"]["body"] == {"order": "7", "tag": ["a", "b"]}
+
+
+def test_an_unknown_path_or_a_disabled_automation_is_404(tenant):
+    automation = _hook(tenant)
+    assert APIClient().post(_url(automation, "other"), {}, format="json").status_code == 404
+    disabled = make_automation(
+        tenant,
+        trigger={"type": "webhook", "webhook_path": "off"},
+        enabled=False,
+        actions=[{"type": "delay", "config": {"duration": 1, "unit": "seconds"}}],
+    )
+    response = APIClient().post(_url(disabled, "off"), {}, format="json")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_body_over_the_limit_is_413(tenant, settings):
+    settings.AUTOMATIONS_WEBHOOK_MAX_BYTES = 1024
+    automation = _hook(tenant)
+    response = APIClient().post(
+        _url(automation), data=json.dumps({"x": "y" * 2000}), content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+    assert not Run.objects.exists()
+
+
+def test_invalid_json_is_400(tenant):
+    automation = _hook(tenant)
+    response = APIClient().post(_url(automation), data="{nope", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_json"
+
+
+def test_a_signed_webhook_is_accepted(tenant):
+    automation = _hook(tenant, secret=SECRET)
+    body = json.dumps({"order": {"id": 1}})
+    response = APIClient().post(
+        _url(automation), data=body, content_type="application/json", **_signed_headers(body)
+    )
+    assert response.status_code == 202
+    assert "webhook-signature" not in Run.objects.get().trigger_data["webhook"]["headers"]
+
+
+@pytest.mark.parametrize("problem", ["missing", "wrong", "old"])
+def test_a_bad_or_missing_signature_is_401(tenant, problem):
+    automation = _hook(tenant, secret=SECRET)
+    body = json.dumps({"order": {"id": 1}})
+    headers = {
+        "missing": {},
+        "wrong": _signed_headers(body + " "),
+        "old": _signed_headers(body, when=datetime.fromtimestamp(time.time() - 600, UTC)),
+    }[problem]
+    response = APIClient().post(
+        _url(automation), data=body, content_type="application/json", **headers
+    )
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_signature"
+    assert not Run.objects.exists()
+
+
+def test_a_replayed_webhook_id_runs_once(tenant):
+    automation = _hook(tenant, secret=SECRET)
+    body = json.dumps({"order": {"id": 1}})
+    first = APIClient().post(
+        _url(automation),
+        data=body,
+        content_type="application/json",
+        **_signed_headers(body, msg_id="msg_same"),
+    )
+    again = APIClient().post(
+        _url(automation),
+        data=body,
+        content_type="application/json",
+        **_signed_headers(body, msg_id="msg_same"),
+    )
+    assert first.status_code == 202
+    assert again.status_code == 200
+    assert again.json()["data"]["log_id"] == first.json()["data"]["log_id"]
+    assert again.json()["data"]["duplicate"] is True
+    assert Run.objects.count() == 1
+    assert InboundDelivery.objects.get().webhook_id == "msg_same"
+
+
+def test_no_api_key_is_needed_and_a_wrong_method_is_refused(tenant):
+    automation = _hook(tenant)
+    assert APIClient().get(_url(automation)).status_code == 405
+
+
+def test_an_unsupported_content_type_is_415(tenant):
+    automation = _hook(tenant)
+    response = APIClient().post(_url(automation), data="<xml/>", content_type="application/xml")
+    assert response.status_code == 415
+    assert not Run.objects.exists()
