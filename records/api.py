@@ -1,12 +1,13 @@
 from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KeyTransform
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import workspace_members
 from config.api.errors import ApiError, ValidationFailed
+from config.api.openapi import COMMON, data_of, errors, page_of, page_parameters
 from config.api.pagination import page_params, paginate
 from config.api.views import WorkspaceAPIView, envelope, json_object, reject_unknown_keys
 from records import services
@@ -44,22 +45,114 @@ def user_data(user) -> dict:
     return {"id": user.id, "email": user.email, "name": full_name or user.username}
 
 
-class ModuleIn(serializers.Serializer):
-    slug = serializers.CharField()
-    name = serializers.CharField()
+# --- OpenAPI shapes (documentation only; the services validate) -----------------------------
+
+TAG = "records"
+# Request bodies refuse unknown keys, so their schemas say additionalProperties: false.
+MODULE_IN = {
+    "type": "object",
+    "properties": {
+        "slug": {"type": "string", "description": "lowercase letters, digits, '-' or '_'"},
+        "name": {"type": "string"},
+    },
+    "additionalProperties": False,
+}
+FIELD_IN = {
+    "type": "object",
+    "properties": {
+        "key": {"type": "string", "description": "starts with a letter; a-z, 0-9 and _"},
+        "label": {"type": "string"},
+        "type": {"type": "string", "enum": list(Field.Type.values)},
+        "required": {"type": "boolean"},
+        "options": {"type": "array", "items": {"type": "string"}},
+        "reference_module": {"type": "string"},
+    },
+    "additionalProperties": False,
+}
+RECORD_IN = {
+    "type": "object",
+    "description": "Field values by field key (see GET /v1/modules/{slug}/fields)",
+    "additionalProperties": True,
+}
 
 
-class FieldIn(serializers.Serializer):
+class FieldSchema(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     type = serializers.ChoiceField(choices=Field.Type.values)
-    required = serializers.BooleanField(required=False)
-    options = serializers.ListField(child=serializers.CharField(), required=False)
-    reference_module = serializers.CharField(required=False)
+    required = serializers.BooleanField()
+    options = serializers.ListField(child=serializers.CharField())
+    reference_module = serializers.CharField(allow_null=True)
+
+
+class ModuleSchema(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Module.Kind.values)
+    fields = FieldSchema(many=True)
+    created_at = serializers.DateTimeField()
+
+
+# A record is flat: system keys plus one key per field of its module.
+RECORD = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "example": "rec_abc123"},
+        "module": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+    },
+    "required": ["id", "module", "created_at", "updated_at"],
+    "additionalProperties": True,
+}
+RECORD_ONE = {"type": "object", "properties": {"data": RECORD}, "required": ["data"]}
+RECORD_PAGE = {
+    "type": "object",
+    "properties": {
+        "data": {"type": "array", "items": RECORD},
+        "meta": {
+            "type": "object",
+            "properties": {
+                "total": {"type": "integer", "minimum": 0},
+                "page": {"type": "integer", "minimum": 1},
+                "per_page": {"type": "integer", "minimum": 0},
+            },
+            "required": ["total", "page", "per_page"],
+        },
+    },
+    "required": ["data", "meta"],
+}
+
+
+class UserSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.CharField(allow_blank=True)
+    name = serializers.CharField()
+
+
+class MemberSchema(UserSchema):
+    role = serializers.ChoiceField(choices=["owner", "admin", "member"])
+
+
+class MeSchema(UserSchema):
+    workspace = serializers.CharField()
+
+
+RECORD_DELETED = data_of(
+    "RecordDeleted",
+    inline_serializer(
+        "RecordDeletedData",
+        {"id": serializers.CharField(), "deleted": serializers.BooleanField()},
+    ),
+)
 
 
 class ModuleListView(WorkspaceAPIView):
-    @extend_schema(operation_id="modules_list", responses={200: dict})
+    @extend_schema(
+        tags=[TAG],
+        operation_id="modules_list",
+        responses={200: page_of("ModulePage", ModuleSchema(many=True)), **errors(*COMMON)},
+    )
     def get(self, request: Request) -> Response:
         modules = list(modules_for(self.workspace(request)))
         return envelope(
@@ -67,7 +160,13 @@ class ModuleListView(WorkspaceAPIView):
             {"total": len(modules), "page": 1, "per_page": len(modules)},
         )
 
-    @extend_schema(operation_id="modules_create", request=ModuleIn, responses={201: dict})
+    @extend_schema(
+        tags=[TAG],
+        operation_id="modules_create",
+        request={"application/json": MODULE_IN},
+        responses={201: data_of("ModuleCreated", ModuleSchema()), **errors(*COMMON)},
+        description="400 validation_error for a bad or already used slug.",
+    )
     def post(self, request: Request) -> Response:
         data = json_object(request)
         reject_unknown_keys(data, {"slug", "name"})
@@ -94,18 +193,31 @@ def _module_or_404(request: Request, slug: str) -> Module:
 
 
 class ModuleDetailView(WorkspaceAPIView):
-    @extend_schema(operation_id="modules_retrieve", responses={200: dict})
+    @extend_schema(
+        tags=[TAG],
+        operation_id="modules_retrieve",
+        responses={200: data_of("ModuleOne", ModuleSchema()), **errors(404, *COMMON)},
+    )
     def get(self, request: Request, slug: str) -> Response:
         return envelope(module_data(_module_or_404(request, slug)))
 
 
 class FieldListView(WorkspaceAPIView):
-    @extend_schema(operation_id="module_fields_list", responses={200: dict})
+    @extend_schema(
+        tags=[TAG],
+        operation_id="module_fields_list",
+        responses={200: data_of("FieldList", FieldSchema(many=True)), **errors(404, *COMMON)},
+    )
     def get(self, request: Request, slug: str) -> Response:
         fields = module_fields(_module_or_404(request, slug))
         return envelope([field_data(f) for f in fields])
 
-    @extend_schema(operation_id="module_fields_create", request=FieldIn, responses={201: dict})
+    @extend_schema(
+        tags=[TAG],
+        operation_id="module_fields_create",
+        request={"application/json": FIELD_IN},
+        responses={201: data_of("FieldCreated", FieldSchema()), **errors(404, *COMMON)},
+    )
     def post(self, request: Request, slug: str) -> Response:
         module = _module_or_404(request, slug)
         data = json_object(request)
@@ -178,14 +290,19 @@ def filter_records(module: Module, params) -> QuerySet[Record]:
 
 class RecordListView(WorkspaceAPIView):
     @extend_schema(
+        tags=[TAG],
         operation_id="records_list",
         parameters=[
-            OpenApiParameter("page", int),
-            OpenApiParameter("per_page", int),
-            OpenApiParameter("search", str),
-            OpenApiParameter("ordering", str),
+            *page_parameters(),
+            OpenApiParameter("search", str, description="Part of any text, email, url or select"),
+            OpenApiParameter(
+                "ordering",
+                str,
+                description="created_at, updated_at, id or a field key; - first for descending",
+            ),
         ],
-        responses={200: dict},
+        responses={200: RECORD_PAGE, **errors(404, *COMMON)},
+        description="Any other query parameter filters on the field of that key (exact match).",
     )
     def get(self, request: Request, slug: str) -> Response:
         module = _module_or_404(request, slug)
@@ -196,7 +313,12 @@ class RecordListView(WorkspaceAPIView):
             record.module = module
         return envelope([services.record_snapshot(r, fields) for r in records], meta)
 
-    @extend_schema(operation_id="records_create", request=dict, responses={201: dict})
+    @extend_schema(
+        tags=[TAG],
+        operation_id="records_create",
+        request={"application/json": RECORD_IN},
+        responses={201: RECORD_ONE, **errors(404, *COMMON)},
+    )
     def post(self, request: Request, slug: str) -> Response:
         module = _module_or_404(request, slug)
         record = services.record_create(
@@ -214,12 +336,21 @@ class RecordDetailView(WorkspaceAPIView):
         record.module = module
         return module, record
 
-    @extend_schema(operation_id="records_retrieve", responses={200: dict})
+    @extend_schema(
+        tags=[TAG],
+        operation_id="records_retrieve",
+        responses={200: RECORD_ONE, **errors(404, *COMMON)},
+    )
     def get(self, request: Request, slug: str, record_id: str) -> Response:
         module, record = self._get(request, slug, record_id)
         return envelope(services.record_snapshot(record, module_fields(module)))
 
-    @extend_schema(operation_id="records_partial_update", request=dict, responses={200: dict})
+    @extend_schema(
+        tags=[TAG],
+        operation_id="records_partial_update",
+        request={"application/json": RECORD_IN},
+        responses={200: RECORD_ONE, **errors(404, *COMMON)},
+    )
     def patch(self, request: Request, slug: str, record_id: str) -> Response:
         module, record = self._get(request, slug, record_id)
         record = services.record_update(
@@ -227,7 +358,11 @@ class RecordDetailView(WorkspaceAPIView):
         )
         return envelope(services.record_snapshot(record, module_fields(module)))
 
-    @extend_schema(operation_id="records_destroy", responses={200: dict})
+    @extend_schema(
+        tags=[TAG],
+        operation_id="records_destroy",
+        responses={200: RECORD_DELETED, **errors(404, *COMMON)},
+    )
     def delete(self, request: Request, slug: str, record_id: str) -> Response:
         _, record = self._get(request, slug, record_id)
         services.record_delete(record=record, actor=request.user)
@@ -235,7 +370,11 @@ class RecordDetailView(WorkspaceAPIView):
 
 
 class UserListView(WorkspaceAPIView):
-    @extend_schema(operation_id="users_list", responses={200: dict})
+    @extend_schema(
+        tags=["users"],
+        operation_id="users_list",
+        responses={200: page_of("MemberPage", MemberSchema(many=True)), **errors(*COMMON)},
+    )
     def get(self, request: Request) -> Response:
         members = list(workspace_members(self.workspace(request)))
         data = [{**user_data(m.user), "role": m.role} for m in members]
@@ -243,7 +382,11 @@ class UserListView(WorkspaceAPIView):
 
 
 class MeView(WorkspaceAPIView):
-    @extend_schema(operation_id="users_me", responses={200: dict})
+    @extend_schema(
+        tags=["users"],
+        operation_id="users_me",
+        responses={200: data_of("Me", MeSchema()), **errors(*COMMON)},
+    )
     def get(self, request: Request) -> Response:
         workspace = self.workspace(request)
         return envelope({**user_data(request.user), "workspace": workspace.slug})

@@ -1,24 +1,19 @@
 """Serializers that document the API in OpenAPI (/v1/schema). They describe shapes only:
 requests are validated by automations.definition, which reports exact paths."""
 
-from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from automations.definition import ACTION_TYPES
 from automations.engine.conditions import OPERATORS
 from automations.models import ActionRun, Run
 from automations.trigger_types import TRIGGER_TYPES
-
-
-class ErrorSchema(serializers.Serializer):
-    code = serializers.CharField(help_text="validation_error, not_found, record_not_found, ...")
-    message = serializers.CharField()
-    details = serializers.JSONField(
-        allow_null=True, help_text='For validation errors: {"actions[1].config.url": ["..."]}'
-    )
-
-
-ErrorResponse = inline_serializer("ErrorResponse", {"error": ErrorSchema()})
+from config.api.openapi import (  # noqa: F401 - shared with records; re-exported for views
+    ErrorResponse,
+    ErrorSchema,
+    MetaSchema,
+    data_of,
+    page_of,
+)
 
 
 class TriggerSchema(serializers.Serializer):
@@ -110,12 +105,6 @@ class AutomationSchema(serializers.Serializer):
     webhook_secret_set = serializers.BooleanField(required=False)
 
 
-class MetaSchema(serializers.Serializer):
-    total = serializers.IntegerField()
-    page = serializers.IntegerField()
-    per_page = serializers.IntegerField()
-
-
 class ActionExecutedSchema(serializers.Serializer):
     index = serializers.IntegerField()
     type = serializers.CharField()
@@ -192,11 +181,3 @@ class VersionSchema(serializers.Serializer):
     definition = serializers.DictField(child=serializers.JSONField())
     created_at = serializers.DateTimeField()
     created_by = serializers.DictField(allow_null=True)
-
-
-def data_of(name: str, serializer: serializers.Serializer) -> serializers.Serializer:
-    return inline_serializer(name, {"data": serializer})
-
-
-def page_of(name: str, serializer: serializers.Serializer) -> serializers.Serializer:
-    return inline_serializer(name, {"data": serializer, "meta": MetaSchema()})

@@ -26,6 +26,7 @@ from automations.trigger_types import (
     WEBHOOK,
 )
 from config.api.errors import ApiError, ValidationFailed
+from config.api.openapi import COMMON, boolean_parameter, errors, page_parameters
 from config.api.pagination import page_params, paginate
 from config.api.views import WorkspaceAPIView, envelope, json_object, reject_unknown_keys
 from records.fieldtypes import FieldValueError, clean_value, parse_datetime_value
@@ -35,7 +36,7 @@ from records.services import SYSTEM_KEYS, record_snapshot
 
 TAG = "automations"
 TEMPLATES_TAG = "email templates"
-_ERRORS = {400: schemas.ErrorResponse, 401: schemas.ErrorResponse, 404: schemas.ErrorResponse}
+_ERRORS = errors(404, *COMMON)
 _TRUE = ("true", "1", "yes")
 _FALSE = ("false", "0", "no")
 
@@ -81,11 +82,12 @@ class AutomationListView(WorkspaceAPIView):
         summary="List automations",
         parameters=[
             OpenApiParameter("module", str, description="Module slug, e.g. contacts"),
-            OpenApiParameter("enabled", bool),
-            OpenApiParameter("trigger_type", str, enum=list(TRIGGER_TYPES)),
+            boolean_parameter("enabled"),
+            OpenApiParameter(
+                "trigger_type", str, enum=[*TRIGGER_TYPES, ""], description="Empty: any"
+            ),
             OpenApiParameter("search", str, description="Part of the name"),
-            OpenApiParameter("page", int),
-            OpenApiParameter("per_page", int, description="Default 25, at most 100"),
+            *page_parameters(),
         ],
         responses={
             200: schemas.page_of("AutomationPage", schemas.AutomationSchema(many=True)),
@@ -229,7 +231,7 @@ class AutomationVersionListView(WorkspaceAPIView):
         tags=[TAG],
         operation_id="automations_versions",
         summary="Saved versions of an automation, newest first",
-        parameters=[OpenApiParameter("page", int), OpenApiParameter("per_page", int)],
+        parameters=page_parameters(),
         responses={
             200: schemas.page_of("VersionPage", schemas.VersionSchema(many=True)),
             **_ERRORS,
@@ -276,12 +278,13 @@ class AutomationLogListView(WorkspaceAPIView):
         operation_id="automations_logs",
         summary="Execution logs, newest first",
         parameters=[
-            OpenApiParameter("status", str, enum=list(Run.Status.values)),
+            OpenApiParameter(
+                "status", str, enum=[*Run.Status.values, ""], description="Empty: any"
+            ),
             OpenApiParameter(
                 "since", OpenApiTypes.DATETIME, description="Logs created at or after this time"
             ),
-            OpenApiParameter("limit", int, description="Logs per page (default 25, max 100)"),
-            OpenApiParameter("page", int),
+            *page_parameters("limit"),
         ],
         responses={200: schemas.page_of("RunPage", schemas.RunSchema(many=True)), **_ERRORS},
     )
@@ -447,8 +450,7 @@ class AutomationTriggerView(WorkspaceAPIView):
                     )
                 },
             ),
-            409: schemas.ErrorResponse,
-            422: schemas.ErrorResponse,
+            **errors(409, 422),
             **_ERRORS,
         },
         description=(
@@ -506,7 +508,7 @@ class EmailTemplateListView(WorkspaceAPIView):
         tags=[TEMPLATES_TAG],
         operation_id="email_templates_list",
         summary="List email templates",
-        parameters=[OpenApiParameter("page", int), OpenApiParameter("per_page", int)],
+        parameters=page_parameters(),
         responses={
             200: schemas.page_of("EmailTemplatePage", schemas.EmailTemplateSchema(many=True)),
             **_ERRORS,
@@ -555,7 +557,7 @@ class EmailTemplateDetailView(WorkspaceAPIView):
         request=schemas.EmailTemplatePatchSchema,
         responses={
             200: schemas.data_of("EmailTemplateUpdated", schemas.EmailTemplateSchema()),
-            409: schemas.ErrorResponse,
+            **errors(409),
             **_ERRORS,
         },
     )
@@ -579,7 +581,7 @@ class EmailTemplateDetailView(WorkspaceAPIView):
                     )
                 },
             ),
-            409: schemas.ErrorResponse,
+            **errors(409),
             **_ERRORS,
         },
     )

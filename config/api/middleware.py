@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -15,7 +16,8 @@ class ApiBodySizeLimitMiddleware:
 
     DRF reads JSON from the request stream, which bypasses Django's DATA_UPLOAD_MAX_MEMORY_SIZE
     check, so the limit is enforced here from Content-Length (and chunked bodies are refused).
-    Inbound webhooks have their own, smaller limit in their view.
+    Inbound webhooks have their own, smaller limit in their view. It also refuses NUL in the
+    URL (400), which PostgreSQL cannot handle.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -23,6 +25,12 @@ class ApiBodySizeLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if is_api_path(request.path):
+            # PostgreSQL cannot compare or store U+0000: refuse it in the path and query string
+            # before any view turns it into a query (request bodies: config.api.parsers).
+            if "\x00" in request.path or "\x00" in unquote(request.META.get("QUERY_STRING", "")):
+                return json_error_response(
+                    "invalid_request", "NUL (%00) is not allowed in the URL", 400
+                )
             length = request.META.get("CONTENT_LENGTH") or "0"
             try:
                 size = int(length)

@@ -9,6 +9,9 @@ from config.api.errors import ValidationFailed
 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100
+# Beyond this the OFFSET no longer fits PostgreSQL's bigint (a 500 found by fuzzing); no list
+# is that long anyway.
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -23,12 +26,12 @@ class PageParams:
 
 def _positive_int(params: Any, name: str, default: int, maximum: int | None) -> int:
     raw = params.get(name)
-    if raw in (None, ""):
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ValidationFailed([(name, f"must be a whole number, got {raw!r}")]) from None
+    # ASCII digits only: int() would also take " 5", "+5" and Arabic-Indic or other digits.
+    if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit():
+        raise ValidationFailed([(name, f"must be a whole number, got {raw!r}")])
+    value = int(raw)
     if value < 1:
         raise ValidationFailed([(name, "must be at least 1")])
     if maximum is not None and value > maximum:
@@ -40,7 +43,7 @@ def page_params(
     query_params: Any, *, per_page_name: str = "per_page", default_per_page: int = DEFAULT_PER_PAGE
 ) -> PageParams:
     return PageParams(
-        page=_positive_int(query_params, "page", 1, None),
+        page=_positive_int(query_params, "page", 1, MAX_PAGE),
         per_page=_positive_int(query_params, per_page_name, default_per_page, MAX_PER_PAGE),
     )
 
