@@ -31,9 +31,7 @@ STARTER_TEMPLATES = [
 
 
 def seed_starter_templates(*, workspace: Workspace) -> None:
-    existing = set(
-        EmailTemplate.objects.filter(workspace=workspace).values_list("name", flat=True)
-    )
+    existing = set(EmailTemplate.objects.filter(workspace=workspace).values_list("name", flat=True))
     EmailTemplate.objects.bulk_create(
         EmailTemplate(workspace=workspace, **spec)
         for spec in STARTER_TEMPLATES

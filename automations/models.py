@@ -20,10 +20,10 @@ class Automation(models.Model):
     automations.definition; the columns beside them are derived from `trigger` so that
     matching an event is an indexed query, never a scan of JSON."""
 
-    id = models.CharField(primary_key=True, max_length=32, default=new_automation_id,
-                          editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE,
-                                  related_name="automations")
+    id = models.CharField(
+        primary_key=True, max_length=32, default=new_automation_id, editable=False
+    )
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="automations")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     enabled = models.BooleanField(default=False)
@@ -35,12 +35,14 @@ class Automation(models.Model):
 
     # Derived from `trigger` (kept in step by automations.services).
     trigger_type = models.CharField(max_length=32)
-    module = models.ForeignKey(Module, on_delete=models.CASCADE, null=True, blank=True,
-                               related_name="automations")
+    module = models.ForeignKey(
+        Module, on_delete=models.CASCADE, null=True, blank=True, related_name="automations"
+    )
     watched_field = models.CharField(max_length=64, blank=True)
     webhook_path = models.CharField(max_length=128, null=True, blank=True)
     webhook_secret = models.CharField(
-        max_length=128, blank=True,
+        max_length=128,
+        blank=True,
         help_text="Standard Webhooks secret (whsec_...) that inbound calls must be signed with",
     )
     next_run_at = models.DateTimeField(null=True, blank=True)
@@ -51,13 +53,15 @@ class Automation(models.Model):
     last_run_status = models.CharField(max_length=16, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     disabled_reason = models.JSONField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text='Set by the circuit breaker: {"code", "message", "last_error"}',
     )
 
     version = models.PositiveIntegerField(default=1)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -65,19 +69,26 @@ class Automation(models.Model):
         ordering = ["-created_at", "id"]
         indexes = [
             # The record-event matcher: enabled automations of one module and trigger type.
-            models.Index(fields=["module", "trigger_type"], condition=Q(enabled=True),
-                         name="auto_match_enabled"),
+            models.Index(
+                fields=["module", "trigger_type"],
+                condition=Q(enabled=True),
+                name="auto_match_enabled",
+            ),
             # The schedule dispatcher: enabled schedules due now, in due order.
-            models.Index(fields=["next_run_at"],
-                         condition=Q(enabled=True, trigger_type="schedule"),
-                         name="auto_schedule_due"),
+            models.Index(
+                fields=["next_run_at"],
+                condition=Q(enabled=True, trigger_type="schedule"),
+                name="auto_schedule_due",
+            ),
             # API list: one workspace, newest first.
             models.Index(fields=["workspace", "-created_at"], name="auto_workspace_created"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "webhook_path"],
-                                    condition=Q(webhook_path__isnull=False),
-                                    name="auto_webhook_path_unique"),
+            models.UniqueConstraint(
+                fields=["workspace", "webhook_path"],
+                condition=Q(webhook_path__isnull=False),
+                name="auto_webhook_path_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -87,20 +98,22 @@ class Automation(models.Model):
 class AutomationVersion(models.Model):
     """Each saved definition, so a run can say which version it executed."""
 
-    automation = models.ForeignKey(Automation, on_delete=models.CASCADE,
-                                   related_name="versions")
+    automation = models.ForeignKey(Automation, on_delete=models.CASCADE, related_name="versions")
     version = models.PositiveIntegerField()
     definition = models.JSONField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-version"]
         constraints = [
-            models.UniqueConstraint(fields=["automation", "version"],
-                                    name="auto_version_unique"),
+            models.UniqueConstraint(fields=["automation", "version"], name="auto_version_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.automation_id} v{self.version}"
 
 
 class Run(models.Model):
@@ -128,19 +141,26 @@ class Run(models.Model):
     # Where execution resumes after a delay or retry; actions before it are never repeated.
     next_action_index = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0, help_text="Tries of the current action")
-    context = models.JSONField(default=dict, blank=True,
-                               help_text="Values carried between actions and resumptions")
-    chain = models.JSONField(default=dict, blank=True,
-                             help_text='Cause chain: {"root", "depth", "visited": [...]}')
+    context = models.JSONField(
+        default=dict, blank=True, help_text="Values carried between actions and resumptions"
+    )
+    chain = models.JSONField(
+        default=dict, blank=True, help_text='Cause chain: {"root", "depth", "visited": [...]}'
+    )
     due_at = models.DateTimeField(null=True, blank=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
-    triggered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                     null=True, blank=True, related_name="+")
-    record_id = models.CharField(max_length=32, blank=True, db_index=True,
-                                 help_text="The trigger record, for a record's run history")
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    record_id = models.CharField(
+        max_length=32,
+        blank=True,
+        db_index=True,
+        help_text="The trigger record, for a record's run history",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -151,15 +171,19 @@ class Run(models.Model):
         indexes = [
             # GET /automations/{id}/logs: newest first, optionally by status.
             models.Index(fields=["automation", "-created_at"], name="run_automation_created"),
-            models.Index(fields=["automation", "status", "-created_at"],
-                         name="run_automation_status"),
+            models.Index(
+                fields=["automation", "status", "-created_at"], name="run_automation_status"
+            ),
             # The relay: runs waiting to be (re)published, oldest due first.
-            models.Index(fields=["due_at"],
-                         condition=Q(status__in=["pending", "waiting", "retrying"]),
-                         name="run_relay_due"),
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status__in=["pending", "waiting", "retrying"]),
+                name="run_relay_due",
+            ),
             # The relay's reclaim of runs whose worker died.
-            models.Index(fields=["lease_expires_at"], condition=Q(status="running"),
-                         name="run_running_lease"),
+            models.Index(
+                fields=["lease_expires_at"], condition=Q(status="running"), name="run_running_lease"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -194,10 +218,14 @@ class ActionRun(models.Model):
             models.UniqueConstraint(fields=["run", "index"], name="action_run_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.run_id}[{self.index}] {self.type} ({self.status})"
+
 
 class EmailTemplate(models.Model):
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE,
-                                  related_name="email_templates")
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="email_templates"
+    )
     name = models.SlugField(max_length=100)
     subject = models.CharField(max_length=500)
     body = models.TextField()
@@ -207,8 +235,9 @@ class EmailTemplate(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "name"],
-                                    name="email_template_name_unique"),
+            models.UniqueConstraint(
+                fields=["workspace", "name"], name="email_template_name_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -217,13 +246,13 @@ class EmailTemplate(models.Model):
 
 class Notification(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
     title = models.CharField(max_length=200)
     message = models.TextField(blank=True)
     link = models.CharField(max_length=500, blank=True)
-    run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, blank=True,
-                            related_name="+")
+    run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -233,6 +262,9 @@ class Notification(models.Model):
             # The header's unread count and the user's list.
             models.Index(fields=["user", "workspace", "-created_at"], name="notif_user_created"),
         ]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class InboundDelivery(models.Model):
@@ -245,6 +277,10 @@ class InboundDelivery(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["automation", "webhook_id"],
-                                    name="inbound_delivery_unique"),
+            models.UniqueConstraint(
+                fields=["automation", "webhook_id"], name="inbound_delivery_unique"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.automation_id} {self.webhook_id}"

@@ -9,7 +9,13 @@ WEBHOOK = "webhook"
 MANUAL = "manual"
 
 TRIGGER_TYPES = (
-    RECORD_CREATED, RECORD_UPDATED, RECORD_DELETED, FIELD_CHANGED, SCHEDULE, WEBHOOK, MANUAL,
+    RECORD_CREATED,
+    RECORD_UPDATED,
+    RECORD_DELETED,
+    FIELD_CHANGED,
+    SCHEDULE,
+    WEBHOOK,
+    MANUAL,
 )
 # Record events from records.signals.record_changed, by its `event` kwarg.
 RECORD_EVENT_TRIGGERS = {
@@ -18,8 +24,7 @@ RECORD_EVENT_TRIGGERS = {
     "deleted": (RECORD_DELETED,),
 }
 # Triggers that name a module, and so have a `record` in their context.
-MODULE_TRIGGERS = frozenset({RECORD_CREATED, RECORD_UPDATED, RECORD_DELETED, FIELD_CHANGED,
-                             MANUAL})
+MODULE_TRIGGERS = frozenset({RECORD_CREATED, RECORD_UPDATED, RECORD_DELETED, FIELD_CHANGED, MANUAL})
 # Triggers with previous values (`previous.*`, changed* operators).
 PREVIOUS_TRIGGERS = frozenset({RECORD_UPDATED, FIELD_CHANGED})
 

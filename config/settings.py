@@ -127,11 +127,16 @@ else:
 # The engine's matching-index versions must be seen by every process (web, workers): Redis
 # when there is one, else a folder beside the embedded broker.
 CACHES["automations"] = (
-    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-     "KEY_PREFIX": "automations"}
+    {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "automations",
+    }
     if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-          "LOCATION": str(VAR_DIR / "cache" / "automations")}
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "automations"),
+    }
 )
 
 CELERY_TASK_SERIALIZER = "json"

@@ -26,10 +26,17 @@ def demo_automations(owner_id: int) -> list[dict]:
             "trigger": {"type": "record.created", "module": "contacts"},
             "conditions": [{"field": "email", "operator": "is_not_empty"}],
             "actions": [
-                {"type": "send_email", "config": {
-                    "to": "{{record.email}}", "template": "welcome_email",
-                    "data": {"first_name": "{{record.first_name}}",
-                             "company": "{{record.company}}"}}},
+                {
+                    "type": "send_email",
+                    "config": {
+                        "to": "{{record.email}}",
+                        "template": "welcome_email",
+                        "data": {
+                            "first_name": "{{record.first_name}}",
+                            "company": "{{record.company}}",
+                        },
+                    },
+                },
             ],
             "enabled": True,
         },
@@ -38,11 +45,15 @@ def demo_automations(owner_id: int) -> list[dict]:
             "trigger": {"type": "record.created", "module": "deals"},
             "conditions": [{"field": "value", "operator": "greater_than", "value": 50000}],
             "actions": [
-                {"type": "send_notification", "config": {
-                    "user_id": "{{record.owner_id | default: " + str(owner_id) + "}}",
-                    "title": "High-value deal created",
-                    "message": "{{record.name}} - ${{record.value}}",
-                    "link": "/records/deals/{{record.id}}"}},
+                {
+                    "type": "send_notification",
+                    "config": {
+                        "user_id": "{{record.owner_id | default: " + str(owner_id) + "}}",
+                        "title": "High-value deal created",
+                        "message": "{{record.name}} - ${{record.value}}",
+                        "link": "/records/deals/{{record.id}}",
+                    },
+                },
             ],
             "enabled": True,
         },
@@ -51,11 +62,18 @@ def demo_automations(owner_id: int) -> list[dict]:
             "trigger": {"type": "field.changed", "module": "deals", "field": "stage"},
             "conditions": [{"field": "stage", "operator": "changed_to", "value": "proposal"}],
             "actions": [
-                {"type": "create_record", "config": {"module": "tasks", "data": {
-                    "name": "Send proposal to {{record.name}}",
-                    "due_date": "{{now | add_days: 2}}",
-                    "assigned_to": "{{record.owner_id}}",
-                    "priority": "high"}}},
+                {
+                    "type": "create_record",
+                    "config": {
+                        "module": "tasks",
+                        "data": {
+                            "name": "Send proposal to {{record.name}}",
+                            "due_date": "{{now | add_days: 2}}",
+                            "assigned_to": "{{record.owner_id}}",
+                            "priority": "high",
+                        },
+                    },
+                },
             ],
             "enabled": True,
         },
@@ -64,8 +82,13 @@ def demo_automations(owner_id: int) -> list[dict]:
             "description": "Calls an external summary service (disabled: set a real URL first)",
             "trigger": {"type": "schedule", "schedule": "0 9 * * 1-5"},
             "actions": [
-                {"type": "call_webhook", "config": {
-                    "url": "https://your-app.com/api/generate-summary", "method": "POST"}},
+                {
+                    "type": "call_webhook",
+                    "config": {
+                        "url": "https://your-app.com/api/generate-summary",
+                        "method": "POST",
+                    },
+                },
             ],
             "enabled": False,
         },
@@ -73,8 +96,13 @@ def demo_automations(owner_id: int) -> list[dict]:
             "name": "Mark contact as contacted",
             "trigger": {"type": "manual", "module": "contacts"},
             "actions": [
-                {"type": "update_record", "config": {"record": "trigger", "updates": {
-                    "status": "contacted", "last_contact_date": "{{now}}"}}},
+                {
+                    "type": "update_record",
+                    "config": {
+                        "record": "trigger",
+                        "updates": {"status": "contacted", "last_contact_date": "{{now}}"},
+                    },
+                },
             ],
             "enabled": True,
         },
@@ -101,8 +129,8 @@ class Command(BaseCommand):
     def _demo_user(self):
         User = get_user_model()
         user, created = User.objects.get_or_create(
-            username="demo", defaults={"email": DEMO_EMAIL, "is_staff": True,
-                                       "is_superuser": True})
+            username="demo", defaults={"email": DEMO_EMAIL, "is_staff": True, "is_superuser": True}
+        )
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
@@ -112,18 +140,47 @@ class Command(BaseCommand):
         if Record.objects.filter(workspace=ws).exists():
             return
         modules = {m.slug: m for m in ws.modules.all()}
-        account = record_create(module=modules["accounts"], actor=user, data={
-            "name": "Initech", "industry": "Software", "website": "https://initech.example"})
-        contact = record_create(module=modules["contacts"], actor=user, data={
-            "name": "Peter Gibbons", "first_name": "Peter", "email": "peter@initech.example",
-            "company": "Initech", "source": "website", "account_id": account.id,
-            "owner_id": user.id})
-        record_create(module=modules["leads"], actor=user, data={
-            "name": "Milton Waddams", "email": "milton@initech.example", "source": "referral",
-            "status": "new", "owner_id": user.id})
-        record_create(module=modules["deals"], actor=user, data={
-            "name": "Initech renewal", "value": 75000, "stage": "qualification",
-            "account_id": account.id, "related_contact": contact.id, "owner_id": user.id})
+        account = record_create(
+            module=modules["accounts"],
+            actor=user,
+            data={"name": "Initech", "industry": "Software", "website": "https://initech.example"},
+        )
+        contact = record_create(
+            module=modules["contacts"],
+            actor=user,
+            data={
+                "name": "Peter Gibbons",
+                "first_name": "Peter",
+                "email": "peter@initech.example",
+                "company": "Initech",
+                "source": "website",
+                "account_id": account.id,
+                "owner_id": user.id,
+            },
+        )
+        record_create(
+            module=modules["leads"],
+            actor=user,
+            data={
+                "name": "Milton Waddams",
+                "email": "milton@initech.example",
+                "source": "referral",
+                "status": "new",
+                "owner_id": user.id,
+            },
+        )
+        record_create(
+            module=modules["deals"],
+            actor=user,
+            data={
+                "name": "Initech renewal",
+                "value": 75000,
+                "stage": "qualification",
+                "account_id": account.id,
+                "related_contact": contact.id,
+                "owner_id": user.id,
+            },
+        )
 
     def _automations(self, ws, user) -> None:
         existing = set(Automation.objects.filter(workspace=ws).values_list("name", flat=True))
