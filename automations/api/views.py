@@ -590,3 +590,42 @@ class EmailTemplateDetailView(WorkspaceAPIView):
         send_email action uses the template."""
         services.email_template_delete(template=_template_or_404(request, name))
         return envelope({"name": name, "deleted": True})
+
+
+class WorkspaceView(WorkspaceAPIView):
+    """The caller's workspace and the secret its outbound webhooks are signed with, so that a
+    receiver can verify them (Standard Webhooks: `Webhook(secret).verify(body, headers)`)."""
+
+    @extend_schema(
+        tags=["Workspace"],
+        operation_id="workspace_retrieve",
+        responses={
+            200: inline_serializer(
+                "WorkspaceEnvelope",
+                {
+                    "data": inline_serializer(
+                        "Workspace",
+                        {
+                            "slug": serializers.CharField(),
+                            "name": serializers.CharField(),
+                            "outbound_webhook_secret": serializers.CharField(),
+                            "outbound_webhook_signature": serializers.CharField(),
+                        },
+                    )
+                },
+            ),
+            **errors(*COMMON),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        from automations.actions.call_webhook import outbound_signing_secret
+
+        workspace = self.workspace(request)
+        return envelope(
+            {
+                "slug": workspace.slug,
+                "name": workspace.name,
+                "outbound_webhook_secret": outbound_signing_secret(workspace_id=workspace.id),
+                "outbound_webhook_signature": "standard-webhooks-v1",
+            }
+        )

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import ApiKey
 from accounts.services import api_key_create, api_key_revoke
+from automations.actions.call_webhook import outbound_signing_secret
 from automations.web.layout import workspace_view
 
 
@@ -42,7 +43,13 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
     response = render(
         request,
         "web/api_keys/list.html",
-        {"nav": "api_keys", "keys": _keys(request), "form": form, "plain_key": plain_key},
+        {
+            "nav": "api_keys",
+            "keys": _keys(request),
+            "form": form,
+            "plain_key": plain_key,
+            "webhook_secret": outbound_signing_secret(workspace_id=request.workspace.id),
+        },
         status=status,
     )
     if plain_key:

@@ -58,6 +58,9 @@ def test_the_request_is_signed_so_the_receiver_can_verify_it(tenant, httpserver)
     [(request, _)] = httpserver.log
     secret = outbound_signing_secret(workspace_id=tenant.workspace.id)
     Webhook(secret).verify(request.get_data(as_text=True), dict(request.headers))
+    # The secret a receiver needs is the one the API shows to the workspace.
+    shown = tenant.client.get("/v1/workspace").json()["data"]["outbound_webhook_secret"]
+    assert shown == secret
     run = runs_of(automation)[0]
     assert request.headers["webhook-id"] == f"{run.id}_0"
 

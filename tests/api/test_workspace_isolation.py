@@ -30,3 +30,11 @@ def test_other_workspaces_custom_module_is_404(tenant, other_tenant):
 def test_users_lists_only_own_members(tenant, other_tenant):
     emails = [u["email"] for u in tenant.client.get("/v1/users").json()["data"]]
     assert other_tenant.user.email not in emails
+
+
+def test_each_workspace_sees_its_own_outbound_webhook_secret(tenant, other_tenant):
+    mine = tenant.client.get("/v1/workspace").json()["data"]
+    theirs = other_tenant.client.get("/v1/workspace").json()["data"]
+    assert mine["slug"] == "acme" and theirs["slug"] == "globex"
+    assert mine["outbound_webhook_secret"].startswith("whsec_")
+    assert mine["outbound_webhook_secret"] != theirs["outbound_webhook_secret"]

@@ -43,3 +43,10 @@ def test_another_workspaces_key_cannot_be_revoked(web, other_tenant):
     other_tenant.api_key.refresh_from_db()
     assert response.status_code == 404
     assert other_tenant.api_key.revoked_at is None
+
+
+def test_api_keys_page_shows_the_outbound_webhook_signing_secret(web, tenant):
+    from automations.actions.call_webhook import outbound_signing_secret
+
+    page = web.get("/settings/api-keys/")
+    assert outbound_signing_secret(workspace_id=tenant.workspace.id) in page.content.decode()
