@@ -1,33 +1,4 @@
-import pytest
+# Action tests run runs in-process like the runtime tests: the same autouse fixtures apply.
+from tests.runtime.conftest import _engine_settings, _fresh_matching_index, published
 
-from automations.runtime import matching
-
-
-@pytest.fixture(autouse=True)
-def _fresh_matching_index():
-    # Ids repeat across tests on SQLite: never let one test's index serve another.
-    matching.clear()
-    yield
-    matching.clear()
-
-
-@pytest.fixture(autouse=True)
-def published(monkeypatch):
-    """No broker in these tests: record what would be published; tests run runs with drain()."""
-    sent: list[tuple[str, float | None]] = []
-
-    def fake_publish(run_id: str, *, countdown: float | None = None, force: bool = False) -> bool:
-        sent.append((run_id, countdown))
-        return True
-
-    monkeypatch.setattr("automations.runtime.runs.publish", fake_publish)
-    monkeypatch.setattr("automations.runtime.relay.publish", fake_publish)
-    return sent
-
-
-@pytest.fixture(autouse=True)
-def _engine_settings(settings, tmp_path):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.AUTOMATIONS_ALLOW_PRIVATE_URLS = True
-    settings.AUTOMATIONS_RETRY_DELAYS = [60.0, 300.0, 1800.0]
-    return settings
+__all__ = ["_engine_settings", "_fresh_matching_index", "published"]
