@@ -33,7 +33,7 @@ def validate_delay(config: Any, path: str) -> list[tuple[str, str]]:
     unit = config.get("unit")
     if "unit" not in config:
         errors.append((f"{path}.unit", "unit is required"))
-    elif unit not in UNIT_SECONDS:
+    elif not isinstance(unit, str) or unit not in UNIT_SECONDS:
         expected = ", ".join(UNIT_SECONDS)
         errors.append((f"{path}.unit", f"unknown unit {unit!r}; expected one of {expected}"))
     if "duration" not in config:
@@ -42,7 +42,7 @@ def validate_delay(config: Any, path: str) -> list[tuple[str, str]]:
     duration = _whole_number(config["duration"])
     if duration is None or duration <= 0:
         errors.append((f"{path}.duration", "duration must be a positive whole number"))
-    elif unit in UNIT_MAXIMUM and duration > UNIT_MAXIMUM[unit]:
+    elif isinstance(unit, str) and unit in UNIT_MAXIMUM and duration > UNIT_MAXIMUM[unit]:
         errors.append((f"{path}.duration", f"duration must be at most {UNIT_MAXIMUM[unit]} {unit}"))
     return errors
 

@@ -90,3 +90,10 @@ def test_config_must_be_an_object() -> None:
 def test_delay_seconds_refuses_an_invalid_config() -> None:
     with pytest.raises(ValueError, match="duration must be at most 7 days"):
         delay_seconds({"duration": 8, "unit": "days"})
+
+
+@pytest.mark.parametrize("unit", [["seconds"], {"u": 1}, 5, None])
+def test_a_unit_that_is_not_a_string_is_an_error_not_a_crash(unit) -> None:
+    # Found by the schema fuzz: a list as unit raised TypeError (unhashable) -> 500.
+    errors = validate_delay({"duration": 5, "unit": unit}, "actions[0].config")
+    assert "actions[0].config.unit" in [path for path, _ in errors]
