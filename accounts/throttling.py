@@ -1,17 +1,10 @@
-import logging
-import time
-
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.authentication import WorkspaceAuth
+from config.cache_guard import FailOpen
 
-logger = logging.getLogger(__name__)
-
-# After a cache failure, stop asking for this long: reaching a dead Redis costs client retries
-# that every request would otherwise pay.
-CACHE_BACKOFF = 30.0
-_cache_down_until = 0.0
+_guard = FailOpen("API rate limit")
 
 
 class ApiKeyRateThrottle(SimpleRateThrottle):
@@ -35,12 +28,6 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
     def allow_request(self, request, view) -> bool:
-        global _cache_down_until
-        if time.monotonic() < _cache_down_until:
-            return True
-        try:
-            return super().allow_request(request, view)
-        except Exception:  # the cache backend's own connection errors (redis-py's, ...)
-            _cache_down_until = time.monotonic() + CACHE_BACKOFF
-            logger.warning("Rate-limit cache unreachable; not limiting requests", exc_info=True)
-            return True
+        return _guard.call(
+            lambda: super(ApiKeyRateThrottle, self).allow_request(request, view), when_down=True
+        )

@@ -25,6 +25,9 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework.exceptions import Throttled
 
 from automations.models import Automation
+from config.cache_guard import FailOpen
+
+_guard = FailOpen("Inbound webhook rate limit")
 
 RATE_PATTERN = re.compile(r"\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)s?\s*")
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -78,7 +81,10 @@ def enforce(key: str, rate_setting: str | None, what: str) -> None:
     rate = parse_rate(rate_setting)
     if rate is None:
         return
-    result = hit(key, rate)
+    # An unreachable cache lets the request through (see config/cache_guard.py).
+    result = _guard.call(
+        lambda: hit(key, rate), when_down=Hit(allowed=True, count=0, retry_after=0)
+    )
     if not result.allowed:
         raise Throttled(
             wait=result.retry_after, detail=f"Too many {what} (limit {rate_setting.strip()})."

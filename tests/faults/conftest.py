@@ -22,6 +22,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from accounts import throttling
+from automations import ratelimit
 from automations.models import Run
 from automations.runtime import matching
 from automations.runtime import runs as runs_module
@@ -106,7 +107,8 @@ def _forget_outages() -> None:
     """An outage in one test must not leave this process backing off in the next."""
     runs_module._broker_down_until = 0.0
     matching._cache_down_until = 0.0
-    throttling._cache_down_until = 0.0
+    throttling._guard.reset()
+    ratelimit._guard.reset()
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from accounts import throttling
+from automations import ratelimit
+from automations.services import automation_create, automation_set_enabled
 from tests.faults.procs import free_port
 
 pytestmark = pytest.mark.django_db
@@ -18,9 +20,11 @@ def dead_cache(settings):
         "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
     }
     settings.CACHES = {"default": cache, "automations": {**cache, "KEY_PREFIX": "automations"}}
-    throttling._cache_down_until = 0.0
+    throttling._guard.reset()
+    ratelimit._guard.reset()
     yield
-    throttling._cache_down_until = 0.0
+    throttling._guard.reset()
+    ratelimit._guard.reset()
 
 
 def test_api_requests_succeed_while_the_rate_limit_cache_is_unreachable(api, dead_cache):
@@ -28,7 +32,27 @@ def test_api_requests_succeed_while_the_rate_limit_cache_is_unreachable(api, dea
     listed = api.get("/v1/modules/contacts/records")
     assert (created.status_code, listed.status_code) == (201, 200)
     # After one failure the throttle stops asking the dead cache for a while.
-    assert throttling._cache_down_until > 0
+    assert throttling._guard.is_down
+
+
+def test_inbound_webhooks_are_accepted_while_the_rate_limit_cache_is_unreachable(
+    tenant, dead_cache, client
+):
+    automation = automation_create(
+        workspace=tenant.workspace,
+        user=tenant.user,
+        data={
+            "name": "Hook",
+            "trigger": {"type": "webhook", "webhook_path": "in"},
+            "actions": [{"type": "delay", "config": {"duration": 1, "unit": "seconds"}}],
+        },
+    )
+    automation_set_enabled(automation=automation, enabled=True)
+    response = client.post(
+        f"/v1/webhooks/{automation.id}/in", {"a": 1}, content_type="application/json"
+    )
+    assert response.status_code == 202
+    assert ratelimit._guard.is_down
 
 
 def test_the_rate_limit_still_applies_when_the_cache_works(api, settings):
