@@ -148,6 +148,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+# Celery's Django fixup closes the database connection around every task unless this is set,
+# which costs a new PostgreSQL connection per run; config/celery.py closes connections the way
+# Django does around each request instead (broken ones, and those older than CONN_MAX_AGE).
+CELERY_DB_REUSE_MAX = 1000
 
 # --- Email --------------------------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST", "")

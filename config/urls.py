@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
+from config.api.schema_view import CachedSchemaView
 from config.health import healthz
 
 handler400 = "config.api.fallback.handler400"
@@ -11,7 +12,7 @@ handler500 = "config.api.fallback.handler500"
 api_v1 = [
     path("", include("records.urls")),
     path("", include("automations.urls")),
-    path("schema", SpectacularAPIView.as_view(), name="schema"),
+    path("schema", CachedSchemaView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
 
