@@ -10,8 +10,8 @@ from automations.email_templates import seed_starter_templates
 from automations.models import Automation
 from automations.runtime import matching
 from automations.runtime.periodic import setup_periodic_tasks
-from automations.runtime.triggers import on_record_changed
-from records.signals import record_changed
+from automations.runtime.triggers import on_record_changed, on_records_changed
+from records.signals import record_changed, records_changed
 
 
 @receiver(workspace_created, dispatch_uid="automations.seed_starter_templates")
@@ -21,6 +21,7 @@ def _seed_email_templates(sender, workspace, **kwargs) -> None:
 
 # The only entrance for record triggers (records never imports automations).
 record_changed.connect(on_record_changed, dispatch_uid="automations.record_changed")
+records_changed.connect(on_records_changed, dispatch_uid="automations.records_changed")
 
 
 @receiver(post_save, sender=Automation, dispatch_uid="automations.invalidate_on_save")

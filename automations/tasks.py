@@ -1,6 +1,10 @@
 """Celery tasks (autodiscovered by config.celery). The engine lives in automations.runtime."""
 
+import logging
+
 from celery import shared_task
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="automations.execute_run", acks_late=True, ignore_result=True)
@@ -8,6 +12,21 @@ def execute_run(run_id: str) -> None:
     from automations.runtime.executor import execute
 
     execute(run_id)
+
+
+@shared_task(name="automations.execute_runs", acks_late=True, ignore_result=True)
+def execute_runs(run_ids: list[str]) -> None:
+    """Runs handed over together (a bulk record change, the schedule dispatcher), up to 1,000
+    per message. Each run is claimed on its own, so a message delivered again skips the runs
+    already done, and one run that raises does not keep the others from running."""
+    from automations.runtime.executor import execute
+
+    for run_id in run_ids:
+        try:
+            execute(run_id)
+        except Exception:
+            # The run stays claimed; the relay hands it on when its lease expires.
+            logger.exception("Run %s raised; going on with the rest of the batch", run_id)
 
 
 @shared_task(name="automations.relay", ignore_result=True)

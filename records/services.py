@@ -2,11 +2,13 @@
 inside its transaction, which is the only way the automation engine learns of changes."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import Membership, Workspace
@@ -14,7 +16,7 @@ from config.api.errors import ApiError, ValidationFailed
 from records.fieldtypes import FieldValueError, clean_value
 from records.models import Field, Module, Record
 from records.selectors import module_fields
-from records.signals import record_changed
+from records.signals import RecordChange, record_changed, records_changed
 from records.vendor import VENDOR_MODULES
 
 SYSTEM_KEYS = frozenset({"id", "module", "created_at", "updated_at"})
@@ -249,15 +251,7 @@ def record_update(
     locked = Record.objects.select_for_update().get(pk=record.pk)
     locked.module = module
     previous = record_snapshot(locked, fields)
-    new_values = dict(locked.values)
-    for key, value in cleaned.items():
-        if value is None:
-            new_values.pop(key, None)
-        else:
-            new_values[key] = value
-    changed = sorted(
-        k for k in set(new_values) | set(locked.values) if new_values.get(k) != locked.values.get(k)
-    )
+    new_values, changed = _applied(locked.values, cleaned)
     if not changed:
         return locked  # a save that changes nothing is no event and no write
     locked.values = new_values
@@ -272,6 +266,105 @@ def record_update(
         cause=cause,
     )
     return locked
+
+
+def _applied(values: dict[str, Any], cleaned: Mapping[str, Any]) -> tuple[dict, list[str]]:
+    """The values after a (partial) change, and the keys it changed; None clears a field."""
+    new_values = dict(values)
+    for key, value in cleaned.items():
+        if value is None:
+            new_values.pop(key, None)
+        else:
+            new_values[key] = value
+    changed = sorted(k for k in set(new_values) | set(values) if new_values.get(k) != values.get(k))
+    return new_values, changed
+
+
+BULK_BATCH = 1_000
+
+
+def records_bulk_update(
+    *,
+    module: Module,
+    records_or_filter: QuerySet | Iterable[Record | str] | Mapping[str, Any] | Q,
+    data: Mapping[str, Any],
+    actor: AbstractBaseUser | None = None,
+    cause: dict | None = None,
+) -> int:
+    """Apply the same `data` to many records of `module`; returns how many records changed.
+
+    `records_or_filter`: a queryset, records or record ids, or a filter (a Q, or lookups for
+    Record.objects.filter such as {"values__status": "new"}); only records of `module` are
+    touched. `data` is validated once, as record_update validates it. Records change
+    BULK_BATCH at a time, each batch in its own transaction with its rows locked, and each
+    batch sends one `records_changed` signal (not one record_changed per record), so the
+    automation engine writes the batch's runs together. As with record_update, a record the
+    data does not change is neither written nor an event.
+    """
+    fields = module_fields(module)
+    cleaned = _clean_values(module=module, fields=fields, data=data, partial=True)
+    scope = Record.objects.filter(module=module)
+    if isinstance(records_or_filter, Q):
+        scope = scope.filter(records_or_filter)
+    elif isinstance(records_or_filter, Mapping):
+        scope = scope.filter(**records_or_filter)
+    elif isinstance(records_or_filter, QuerySet):
+        scope = scope.filter(pk__in=records_or_filter.values("pk"))
+    else:
+        wanted = [r.pk if isinstance(r, Record) else r for r in records_or_filter]
+        scope = scope.filter(pk__in=wanted)
+    ids = list(scope.order_by("pk").values_list("pk", flat=True))
+    changed = 0
+    for start in range(0, len(ids), BULK_BATCH):
+        changed += _bulk_update_batch(
+            module=module,
+            fields=fields,
+            ids=ids[start : start + BULK_BATCH],
+            cleaned=cleaned,
+            actor=actor,
+            cause=cause,
+        )
+    return changed
+
+
+@transaction.atomic
+def _bulk_update_batch(
+    *,
+    module: Module,
+    fields: list[Field],
+    ids: list[str],
+    cleaned: Mapping[str, Any],
+    actor: AbstractBaseUser | None,
+    cause: dict | None,
+) -> int:
+    now = timezone.now()
+    # Locked in id order, so two bulk updates over the same records cannot deadlock.
+    locked = Record.objects.select_for_update().filter(module=module, pk__in=ids).order_by("pk")
+    written: list[Record] = []
+    changes: list[RecordChange] = []
+    for record in locked:
+        record.module = module
+        previous = record_snapshot(record, fields)
+        new_values, changed = _applied(record.values, cleaned)
+        if not changed:
+            continue
+        record.values = new_values
+        record.updated_at = now
+        written.append(record)
+        changes.append(RecordChange(record_snapshot(record, fields), previous, changed))
+    if not written:
+        return 0
+    Record.objects.bulk_update(written, ["values", "updated_at"])
+    records_changed.send(
+        sender=Record,
+        workspace=module.workspace,
+        module=module,
+        event="updated",
+        changes=changes,
+        actor=actor,
+        cause=cause,
+    )
+    return len(written)
 
 
 @transaction.atomic

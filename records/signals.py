@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.dispatch import Signal
 
 # Sent by records.services once per record change, inside the change's transaction.
@@ -8,3 +10,15 @@ from django.dispatch import Signal
 #   changed_fields: list[str], actor: User | None,
 #   cause: dict | None (the automation chain that made this change, if any)
 record_changed = Signal()
+
+# Sent by records.services.records_bulk_update once per batch of up to 1,000 changed records,
+# inside the batch's transaction, instead of one record_changed per record.
+# kwargs: workspace, module, event ("updated"), changes: list[RecordChange], actor, cause.
+records_changed = Signal()
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    record: dict
+    previous: dict | None
+    changed_fields: list[str]

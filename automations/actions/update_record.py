@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.db.models import QuerySet
+
 from automations.actions.base import Action, ActionContext, ActionError
 from config.api.errors import ValidationFailed
 from records.models import Record
@@ -61,7 +63,7 @@ class UpdateRecord(Action):
                     f"record_id rendered empty; no related {module.slug} record to update",
                     permanent=True,
                 )
-            record = records.filter(module=module, id=record_id.strip()).first()
+            record = _first(records.filter(module=module, id=record_id.strip()))
             where = f"{module.slug} record {record_id.strip()}"
         else:
             record_id = ctx.trigger_data.get("record_id")
@@ -69,10 +71,18 @@ class UpdateRecord(Action):
                 raise ActionError(
                     "record_not_found", "This trigger has no triggering record", permanent=True
                 )
-            record = records.filter(id=record_id).first()
+            record = _first(records.filter(id=record_id))
             where = f"record {record_id}"
         if record is None:
             raise ActionError(
                 "record_not_found", f"{where[0].upper()}{where[1:]} not found", permanent=True
             )
         return record
+
+
+def _first(records: QuerySet[Record]) -> Record | None:
+    """The record of a lookup by id, if any (unlike first(), without an ORDER BY to build)."""
+    try:
+        return records.get()
+    except Record.DoesNotExist:
+        return None

@@ -144,16 +144,35 @@ def next_run_after(expr: str, tz_name: str, after: dt.datetime) -> dt.datetime:
 
 def next_runs(expr: str, tz_name: str, after: dt.datetime, count: int = 5) -> list[dt.datetime]:
     """The next ``count`` runs after ``after``, as aware UTC datetimes (for a preview)."""
+    if after.tzinfo is None or after.utcoffset() is None:
+        raise ValueError("'after' must be a timezone-aware datetime")
+    # Runs fall on whole minutes, so the runs after any moment of a minute are the runs after
+    # its start: previews of one expression (an API page lists many) are computed once a minute.
+    minute = after.astimezone(dt.UTC).replace(second=0, microsecond=0)
+    if not isinstance(expr, str) or not isinstance(tz_name, str):
+        return list(_next_runs.__wrapped__(expr, tz_name, minute, count))  # unhashable: no cache
+    return list(_next_runs(expr, tz_name, minute, count))
+
+
+@lru_cache(maxsize=4096)
+def _next_runs(expr: str, tz_name: str, after: dt.datetime, count: int) -> tuple[dt.datetime, ...]:
     runs: list[dt.datetime] = []
     moment = after
     for _ in range(count):
         moment = next_run_after(expr, tz_name, moment)
         runs.append(moment)
-    return runs
+    return tuple(runs)
 
 
 def describe_cron(expr: str) -> str:
     """English description, e.g. "At 09:00 AM, Monday through Friday"; the raw text on error."""
+    if not isinstance(expr, str):
+        return str(expr)
+    return _describe_cron(expr)
+
+
+@lru_cache(maxsize=1024)
+def _describe_cron(expr: str) -> str:
     if validate_cron(expr) is not None:
         return str(expr)  # cron-descriptor happily describes "61 * * * *"; we do not
     options = Options()

@@ -114,15 +114,20 @@ def finish(
     error_code: str = "",
     error_message: str = "",
     expect: dict[str, Any],
+    duration: int | None = None,
+    **changes: Any,
 ) -> bool:
-    """Move a running run to a final status if `expect` still holds; False if it did not."""
+    """Move a running run to a final status if `expect` still holds; False if it did not.
+    `duration`: the total of its action runs when the caller knows it; `changes`: further
+    columns written in the same UPDATE."""
     now = timezone.now()
-    duration = (
-        ActionRun.objects.filter(run_id=run.id)
-        .exclude(type="delay")
-        .aggregate(total=Sum("duration_ms"))["total"]
-        or 0
-    )
+    if duration is None:
+        duration = (
+            ActionRun.objects.filter(run_id=run.id)
+            .exclude(type="delay")
+            .aggregate(total=Sum("duration_ms"))["total"]
+            or 0
+        )
     updated = Run.objects.filter(id=run.id, **expect).update(
         status=status,
         completed_at=now,
@@ -131,6 +136,7 @@ def finish(
         due_at=None,
         error_code=error_code,
         error_message=error_message[:5000],
+        **changes,
     )
     if not updated:
         return False
@@ -175,19 +181,30 @@ def execute(run_id: str) -> str | None:
     """Run what is due of this run; returns the status it was left in, or None if this worker
     did not get the run (someone else has it, it is not due, or it is finished)."""
     now = timezone.now()
-    lease = claim(run_id, now=now)
-    if lease is None:
+    with transaction.atomic():
+        lease = claim(run_id, now=now)
+        if lease is None:
+            execution = None
+        else:
+            try:
+                run = Run.objects.select_related("automation", "workspace", "triggered_by").get(
+                    id=run_id
+                )
+            except Run.DoesNotExist:
+                return None  # deleted with its automation meanwhile
+            execution = _Execution(run, lease)
+            if execution.database_only():
+                # Claim, actions and outcome commit together; until then the claim's row lock
+                # keeps every other worker out, so no fence is needed.
+                execution.locked = True
+                return execution.execute()
+    if execution is None:
         _requeue_if_early(run_id, now)
         return None
-    run = (
-        Run.objects.select_related("automation", "workspace", "triggered_by")
-        .filter(id=run_id)
-        .first()
-    )
-    if run is None:
-        return None  # deleted with its automation meanwhile
     try:
-        return _Execution(run, lease).execute()
+        # Actions with effects outside the database: the claim is committed first, so that a
+        # worker that dies midway leaves a lease for the relay to reclaim.
+        return execution.execute()
     except LeaseLost:
         logger.warning("Run %s was taken over by another worker; stopping here", run_id)
         return None
@@ -203,10 +220,32 @@ class _Execution:
         self.automation = run.automation
         self.lease = lease
         self.actions = actions_for(run, self.automation)
+        # True when the whole execution is one transaction that holds the run's row lock.
+        self.locked = False
+        self.first_index = run.next_action_index
+        # Durations of the actions done here, by index: when the execution started at the
+        # first action, they are all the run's action runs (no SUM query to finish it).
+        self.durations: dict[int, int] = {}
+
+    def database_only(self) -> bool:
+        """Whether every action left to run writes only to this database."""
+        remaining = self.actions[self.run.next_action_index :]
+        return all(
+            getattr(ACTIONS.get(str(spec.get("type"))), "transactional", False)
+            for spec in remaining
+        )
+
+    def _duration(self) -> int | None:
+        return sum(self.durations.values()) if self.first_index == 0 else None
 
     # --- ownership -----------------------------------------------------------------------
 
     def _renew_lease(self, now: datetime) -> None:
+        # A lease with more than half of it left (just claimed, or renewed by an earlier action)
+        # is not renewed: that saves a write and a commit per action, and every action still
+        # starts with at least half a lease ahead of it. Ownership is checked by _fence anyway.
+        if self.lease - now > timedelta(seconds=lease_seconds() / 2):
+            return
         lease = now + timedelta(seconds=lease_seconds())
         renewed = Run.objects.filter(
             id=self.run.id, status=Run.Status.RUNNING, lease_expires_at=self.lease
@@ -215,15 +254,24 @@ class _Execution:
             raise LeaseLost
         self.lease = lease
 
+    def _transaction(self):
+        """A step's transaction; when locked, the execution's own (no savepoint needed: any
+        error there rolls the whole execution back, claim included)."""
+        return transaction.atomic(savepoint=not self.locked)
+
     def _fence(self, index: int) -> None:
         """Inside a transaction: lock the run row and check it is still ours at `index`."""
-        row = (
-            Run.objects.select_for_update()
-            .filter(id=self.run.id)
-            .values_list("status", "lease_expires_at", "next_action_index")
-            .first()
-        )
-        if row is None or row != (Run.Status.RUNNING, self.lease, index):
+        if self.locked:
+            return  # the claim in this very transaction holds the lock
+        try:
+            row = (
+                Run.objects.select_for_update()
+                .values_list("status", "lease_expires_at", "next_action_index")
+                .get(id=self.run.id)
+            )
+        except Run.DoesNotExist:
+            raise LeaseLost from None
+        if row != (Run.Status.RUNNING, self.lease, index):
             raise LeaseLost
 
     def _mine(self, index: int) -> dict[str, Any]:
@@ -242,13 +290,14 @@ class _Execution:
             outcome = self._step(index, self.actions[index])
             if outcome is not None:
                 return outcome
-        with transaction.atomic():
+        with self._transaction():
             self._fence(len(self.actions))
             finish(
                 self.run,
                 self.automation,
                 status=Run.Status.SUCCESS,
                 expect=self._mine(len(self.actions)),
+                duration=self._duration(),
             )
         return Run.Status.SUCCESS
 
@@ -295,7 +344,7 @@ class _Execution:
         logged = redact(config)
         attempt = self.run.attempts + 1
         if error is None and action.transactional:
-            with transaction.atomic():
+            with self._transaction():
                 self._fence(index)
                 started = time.monotonic()
                 output, error = self._call(action, config, ctx, savepoint=True)
@@ -303,7 +352,7 @@ class _Execution:
                 if error is None:
                     return self._succeed(index, kind, logged, output, attempt, duration, now)
                 return self._fail(index, kind, logged, error, attempt, duration, now)
-        with transaction.atomic():
+        with self._transaction():
             self._fence(index)
             self._log(index, kind, logged, attempt, now, status=ActionRun.Status.RUNNING)
         started = time.monotonic()
@@ -311,7 +360,7 @@ class _Execution:
         if error is None:
             output, error = self._call(action, config, ctx, savepoint=False)
         duration = _ms(started)
-        with transaction.atomic():
+        with self._transaction():
             self._fence(index)
             if error is None:
                 return self._succeed(index, kind, logged, output, attempt, duration, now)
@@ -353,7 +402,14 @@ class _Execution:
             "started_at": now,
             **fields,
         }
-        ActionRun.objects.update_or_create(run_id=self.run.id, index=index, defaults=defaults)
+        # One INSERT ... ON CONFLICT DO UPDATE of just these fields (update_or_create takes a
+        # locking read and two savepoints). No one else writes this run's rows: we hold it.
+        ActionRun.objects.bulk_create(
+            [ActionRun(run_id=self.run.id, index=index, **defaults)],
+            update_conflicts=True,
+            unique_fields=["run", "index"],
+            update_fields=list(defaults),
+        )
 
     def _succeed(
         self,
@@ -364,7 +420,7 @@ class _Execution:
         attempt: int,
         duration: int,
         now: datetime,
-    ) -> None:
+    ) -> str | None:
         self._log(
             index,
             kind,
@@ -378,6 +434,20 @@ class _Execution:
             error_message="",
             completed_at=timezone.now(),
         )
+        self.durations[index] = duration
+        if index + 1 == len(self.actions):
+            # The last action: the run finishes in this transaction and this UPDATE rather
+            # than in one more of its own.
+            finish(
+                self.run,
+                self.automation,
+                status=Run.Status.SUCCESS,
+                expect=self._mine(index),
+                duration=self._duration(),
+                next_action_index=index + 1,
+                attempts=0,
+            )
+            return Run.Status.SUCCESS
         Run.objects.filter(id=self.run.id).update(
             next_action_index=index + 1, attempts=0, error_code="", error_message=""
         )
@@ -410,6 +480,7 @@ class _Execution:
             error_message=error.message[:5000],
             completed_at=timezone.now(),
         )
+        self.durations[index] = duration
         if not retry:
             finish(
                 self.run,
@@ -418,6 +489,7 @@ class _Execution:
                 error_code=error.code,
                 error_message=error.message,
                 expect=self._mine(index),
+                duration=self._duration(),
             )
             return Run.Status.FAILED
         delay = delays[self.run.attempts]

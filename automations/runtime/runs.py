@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from automations.context import user_snapshot
@@ -48,20 +48,38 @@ BROKER_BACKOFF = 30.0
 _broker_down_until = 0.0
 
 
+# Runs created together (a bulk record change, the schedule dispatcher) travel this many ids
+# to a Celery message (automations.execute_runs).
+PUBLISH_BATCH = 1_000
+
+
 def publish(run_id: str, *, countdown: float | None = None, force: bool = False) -> bool:
     """Send the run's id to the broker; False (logged) when the broker cannot be reached.
 
     `force` (the relay) tries even while a recent failure pauses ordinary publishing.
     """
-    global _broker_down_until
     from automations.tasks import execute_run
 
+    return _send(execute_run, [run_id], countdown=countdown, force=force, what=f"run {run_id}")
+
+
+def publish_many(run_ids: list[str]) -> bool:
+    """Send up to PUBLISH_BATCH run ids in one message; False (logged) as publish()."""
+    from automations.tasks import execute_runs
+
+    return _send(execute_runs, [run_ids], what=f"{len(run_ids)} runs")
+
+
+def _send(
+    task: Any, args: list, *, what: str, countdown: float | None = None, force: bool = False
+) -> bool:
+    global _broker_down_until
     if not force and time.monotonic() < _broker_down_until:
         return False
     try:
-        execute_run.apply_async(args=[run_id], countdown=countdown, retry=False)
+        task.apply_async(args=args, countdown=countdown, retry=False)
     except Exception:
-        logger.warning("Could not publish run %s; the relay will retry", run_id, exc_info=True)
+        logger.warning("Could not publish %s; the relay will retry", what, exc_info=True)
         _broker_down_until = time.monotonic() + BROKER_BACKOFF
         return False
     _broker_down_until = 0.0
@@ -72,13 +90,48 @@ def dispatch(run_id: str, *, countdown: float | None = None) -> bool:
     """Mark the run as handed over, then publish it. A failure here loses nothing: the mark is
     undone and the relay publishes the run later."""
     now = timezone.now()
-    marked = Run.objects.filter(id=run_id, status__in=Run.ACTIVE_STATUSES).update(dispatched_at=now)
+    try:
+        marked = Run.objects.filter(id=run_id, status__in=Run.ACTIVE_STATUSES).update(
+            dispatched_at=now
+        )
+    except DatabaseError:
+        # Called after commit: the run is committed and still unmarked, so the relay publishes
+        # it. A connection lost just now must not fail the request whose change committed.
+        logger.warning("Could not mark run %s as handed over; the relay will", run_id)
+        return False
     if not marked:
         return False  # already claimed, finished or deleted
     if publish(run_id, countdown=countdown):
         return True
-    Run.objects.filter(id=run_id, dispatched_at=now).update(dispatched_at=None)
+    try:
+        Run.objects.filter(id=run_id, dispatched_at=now).update(dispatched_at=None)
+    except DatabaseError:
+        # Still marked: the relay publishes it again after AUTOMATIONS_REDISPATCH_AFTER.
+        logger.warning("Could not unmark run %s after a failed publish", run_id)
     return False
+
+
+def dispatch_many(run_ids: list[str]) -> int:
+    """dispatch() for many runs, PUBLISH_BATCH ids per message; returns how many were handed
+    over. Whatever is not (broker or database unreachable) is left to the relay."""
+    handed = 0
+    for start in range(0, len(run_ids), PUBLISH_BATCH):
+        batch = run_ids[start : start + PUBLISH_BATCH]
+        now = timezone.now()
+        try:
+            marked = Run.objects.filter(id__in=batch, status__in=Run.ACTIVE_STATUSES).update(
+                dispatched_at=now
+            )
+            if not marked:
+                continue
+            if not publish_many(batch):
+                Run.objects.filter(id__in=batch, dispatched_at=now).update(dispatched_at=None)
+                break
+        except DatabaseError:
+            logger.warning("Could not hand %s runs over; the relay will", len(run_ids) - handed)
+            break
+        handed += len(batch)
+    return handed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,9 +228,52 @@ def run_create(
     A run created already finished (blocked by loop protection, or failed because its
     conditions could not be evaluated) is logged and counted on the automation, not queued.
     """
+    run = run_build(
+        automation=automation,
+        trigger_data=trigger_data,
+        chain=chain,
+        conditions_evaluated=conditions_evaluated,
+        triggered_by=triggered_by,
+        status=status,
+        error_code=error_code,
+        error_message=error_message,
+    )
+    run.save(force_insert=True)
+    if status == Run.Status.PENDING:
+        transaction.on_commit(lambda: dispatch(run.id))
+    elif status in Run.FINAL_STATUSES:
+        from automations.runtime.executor import after_final
+
+        after_final(run=run, automation=automation, status=status, error_code=error_code)
+    return run
+
+
+def runs_create_pending(runs: list[Run]) -> list[Run]:
+    """Write many pending runs (from run_build) in the caller's transaction with bulk_create,
+    and hand them to Celery once that commits, PUBLISH_BATCH ids per message."""
+    if not runs:
+        return runs
+    Run.objects.bulk_create(runs, batch_size=PUBLISH_BATCH)
+    run_ids = [run.id for run in runs]
+    transaction.on_commit(lambda: dispatch_many(run_ids))
+    return runs
+
+
+def run_build(
+    *,
+    automation: Automation,
+    trigger_data: dict[str, Any],
+    chain: dict[str, Any] | None = None,
+    conditions_evaluated: list | None = None,
+    triggered_by=None,
+    status: str = Run.Status.PENDING,
+    error_code: str = "",
+    error_message: str = "",
+) -> Run:
+    """The run that run_create writes, not saved yet."""
     now = timezone.now()
     final = status in Run.FINAL_STATUSES
-    run = Run.objects.create(
+    return Run(
         automation=automation,
         workspace_id=automation.workspace_id,
         version=automation.version,
@@ -194,13 +290,6 @@ def run_create(
         completed_at=now if final else None,
         duration_ms=0 if final else None,
     )
-    if status == Run.Status.PENDING:
-        transaction.on_commit(lambda: dispatch(run.id))
-    elif final:
-        from automations.runtime.executor import after_final
-
-        after_final(run=run, automation=automation, status=status, error_code=error_code)
-    return run
 
 
 def evaluate_for_run(

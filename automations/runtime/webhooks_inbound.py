@@ -37,12 +37,14 @@ class Delivery:
 
 
 def webhook_automation(*, automation_id: str, webhook_path: str) -> Automation:
-    automation = Automation.objects.filter(
-        id=automation_id, webhook_path=webhook_path, trigger_type=WEBHOOK, enabled=True
-    ).first()
-    if automation is None:
-        raise ApiError("not_found", "No enabled webhook automation at this URL", status_code=404)
-    return automation
+    try:
+        return Automation.objects.get(
+            id=automation_id, webhook_path=webhook_path, trigger_type=WEBHOOK, enabled=True
+        )
+    except Automation.DoesNotExist:
+        raise ApiError(
+            "not_found", "No enabled webhook automation at this URL", status_code=404
+        ) from None
 
 
 def verify_signature(*, secret: str, body: bytes, headers: Mapping[str, str]) -> None:

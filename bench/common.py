@@ -1,0 +1,602 @@
+"""Plumbing every scenario shares: results, timing, data set-up, and the real processes
+(Celery workers, gunicorn) a scenario measures.
+
+Every figure is a ratio against a baseline measured in the same run on the same services, so
+that a busy machine slows both sides alike. Every load loop is bounded in count and in time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+CELERY = str(Path(sys.executable).with_name("celery"))
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+NOOP_KEY = "bench:noop"
+
+
+# ---------------------------------------------------------------------------------------------
+# Configuration and results
+
+
+@dataclass
+class Config:
+    quick: bool = False
+    full: bool = False
+    # Figures one scenario hands to a later one (S3 runs at half of S2's rate).
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    def pick(self, default: int, *, quick: int, full: int | None = None) -> int:
+        if self.quick:
+            return quick
+        if self.full and full is not None:
+            return full
+        return default
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    baseline: float
+    unit: str
+    target: str
+    # value ÷ baseline unless the scenario defines the ratio otherwise (e.g. rates normalised).
+    ratio: float | None = None
+    passed: bool | None = None
+    baseline_name: str = ""
+
+    def text(self) -> str:
+        ratio = "" if self.ratio is None else f" = {self.ratio:.2f}x"
+        verdict = {True: "PASS", False: "FAIL", None: "info"}[self.passed]
+        return (
+            f"{self.name} {fmt(self.value)} {self.unit} vs {self.baseline_name or 'baseline'} "
+            f"{fmt(self.baseline)} {self.unit}{ratio} (target {self.target}) {verdict}"
+        )
+
+
+@dataclass
+class Result:
+    scenario: str
+    title: str
+    figures: list[Figure]
+    params: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return all(f.passed is not False for f in self.figures)
+
+    def line(self) -> str:
+        figures = "; ".join(f.text() for f in self.figures)
+        return f"{self.scenario} {'PASS' if self.passed else 'FAIL'} | {self.title} | {figures}"
+
+    def write(self) -> Path:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path = RESULTS / f"{self.scenario}.json"
+        data = {**asdict(self), "passed": self.passed, "machine": machine(), "at": now_iso()}
+        path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+        return path
+
+
+def fmt(value: float) -> str:
+    if value is None:
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+def now_iso() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{os.cpu_count()} CPU ({cpu}), {mem_gb:.0f} GB RAM, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}, {postgres_version()}, "
+        f"Redis {redis_version()}"
+    )
+
+
+def postgres_version() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
+
+
+def redis_version() -> str:
+    return str(redis_client().info("server").get("redis_version", "?"))
+
+
+def ratio_check(ratio: float, *, at_most: float | None = None, at_least: float | None = None):
+    if at_most is not None:
+        return ratio <= at_most
+    return ratio >= at_least
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing
+
+
+def median(values: Iterable[float]) -> float:
+    return statistics.median(list(values))
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def wait_until(
+    condition: Callable[[], Any], *, timeout: float, interval: float = 0.1, what: str = ""
+) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------------------------------------
+# Services
+
+
+def redis_client():
+    import redis
+    from django.conf import settings
+
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def check_services() -> None:
+    """The benchmarks run on PostgreSQL and Redis only, and only on a database meant for them
+    (every scenario truncates the tables)."""
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("bench: DATABASE_URL must point at PostgreSQL")
+    if not settings.REDIS_URL:
+        raise SystemExit("bench: REDIS_URL must point at a Redis database of the benchmark's own")
+    name = connection.settings_dict["NAME"]
+    if "bench" not in name:
+        raise SystemExit(
+            f"bench: refusing to truncate database {name!r}: its name must contain 'bench'"
+        )
+
+
+def database_url() -> str:
+    """The URL of the database this process uses (in tests: pytest-django's test database)."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    auth = s["USER"] or ""
+    if s.get("PASSWORD"):
+        auth += f":{s['PASSWORD']}"
+    host = s.get("HOST") or "127.0.0.1"
+    port = s.get("PORT") or 5432
+    return f"postgres://{auth}@{host}:{port}/{s['NAME']}"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    from django.conf import settings
+
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url(),
+        REDIS_URL=settings.REDIS_URL,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        PYTHONPATH=str(ROOT),
+        LOG_LEVEL="WARNING",
+    )
+    env.update(extra)
+    return env
+
+
+def reset_state() -> None:
+    """Empty every table the scenarios fill, and the benchmark's own Redis database."""
+    from django.db import connection
+
+    from automations.runtime import matching
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE accounts_workspace, auth_user RESTART IDENTITY CASCADE")
+    redis_client().flushdb()
+    matching.clear()
+
+
+def vacuum_analyze(*tables: str) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+def queue_length(queue: str = "celery") -> int:
+    return int(redis_client().llen(queue))
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+
+@dataclass
+class Tenant:
+    workspace: Any
+    user: Any
+    key: str
+
+    def module(self, slug: str):
+        return self.workspace.modules.get(slug=slug)
+
+
+def make_tenant(slug: str) -> Tenant:
+    from accounts.models import Membership
+    from accounts.services import (
+        api_key_create,
+        membership_ensure,
+        user_get_or_create,
+        workspace_create,
+    )
+
+    workspace = workspace_create(slug=slug, name=slug.title())
+    user, _ = user_get_or_create(email=f"owner@{slug}.example")
+    membership_ensure(workspace=workspace, user=user, role=Membership.Role.OWNER)
+    _, key = api_key_create(workspace=workspace, user=user)
+    return Tenant(workspace=workspace, user=user, key=key)
+
+
+def make_automation(tenant: Tenant, **data: Any):
+    """One automation through the service the API uses (validated), enabled by default."""
+    from automations.runtime import matching
+    from automations.services import automation_create
+
+    data.setdefault("name", "bench")
+    data.setdefault("enabled", True)
+    automation = automation_create(workspace=tenant.workspace, user=tenant.user, data=data)
+    matching.invalidate(tenant.workspace.id)
+    return automation
+
+
+def clone_automations(template, count: int, *, vary: Callable[[int, Any], None] | None = None):
+    """`count` copies of a validated automation (and their version rows), written in bulk:
+    creating 10,000 through the service would take most of a scenario's time budget."""
+    from django.db import transaction
+
+    from automations.models import Automation, AutomationVersion
+    from automations.runtime import matching
+
+    version = AutomationVersion.objects.get(automation=template, version=1)
+    made = []
+    with transaction.atomic():
+        for start in range(0, count, 1000):
+            batch = []
+            for i in range(start, min(count, start + 1000)):
+                copy = Automation(
+                    **{
+                        f.attname: getattr(template, f.attname)
+                        for f in Automation._meta.concrete_fields
+                        if f.attname not in ("id", "created_at", "updated_at")
+                    }
+                )
+                copy.id = f"auto_{uuid.uuid4().hex[:24]}"
+                copy.name = f"{template.name} {i}"
+                if vary is not None:
+                    vary(i, copy)
+                batch.append(copy)
+            Automation.objects.bulk_create(batch)
+            AutomationVersion.objects.bulk_create(
+                AutomationVersion(automation=a, version=1, definition=version.definition)
+                for a in batch
+            )
+            made.extend(batch)
+    matching.invalidate(template.workspace_id)
+    return made
+
+
+HISTORY_SLUG = "bench-history"
+HISTORY_AUTOMATIONS = 100
+
+
+def ensure_history(logs: int) -> tuple[Tenant, list]:
+    """The workspace that holds the stored logs of S5, S6 and S7: HISTORY_AUTOMATIONS disabled
+    automations sharing `logs` finished runs (each with an action run), created 30 to 210 days
+    ago (so the retention purge, at 90 days, has two thirds of them to delete). Idempotent:
+    only what is missing is inserted."""
+    from accounts.models import ApiKey, Workspace
+    from accounts.services import api_key_create
+    from automations.models import Automation, Run
+
+    workspace = Workspace.objects.filter(slug=HISTORY_SLUG).first()
+    if workspace is None:
+        tenant = make_tenant(HISTORY_SLUG)
+        template = make_automation(
+            tenant,
+            name="history",
+            enabled=False,
+            trigger={"type": "record.created", "module": "deals"},
+            actions=[{"type": "update_record", "config": {"updates": {"status": "seen"}}}],
+        )
+        clone_automations(template, HISTORY_AUTOMATIONS - 1)
+    else:
+        key = ApiKey.objects.filter(workspace=workspace).first()
+        _, plain = api_key_create(workspace=workspace, user=key.user)
+        tenant = Tenant(workspace=workspace, user=key.user, key=plain)
+    automations = list(
+        Automation.objects.filter(workspace=tenant.workspace, name__startswith="history").order_by(
+            "id"
+        )
+    )
+    have = Run.objects.filter(workspace=tenant.workspace).count()
+    if have < logs:
+        insert_logs(
+            automation_ids=[a.id for a in automations],
+            workspace_id=tenant.workspace.id,
+            count=logs,
+        )
+    return tenant, automations
+
+
+def insert_logs(*, automation_ids: list[str], workspace_id: int, count: int, days=(30, 210)):
+    """Finished runs number 1..count (each with one action run) spread over the given
+    automations and over the past days[0]..days[1] days, inserted by PostgreSQL itself
+    (generate_series); those that exist already are kept."""
+    from django.db import connection
+
+    lo, hi = days
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH new_runs AS (
+                INSERT INTO automations_run (
+                    id, automation_id, workspace_id, version, status, trigger_data,
+                    conditions_evaluated, next_action_index, attempts, context, chain,
+                    error_code, error_message, record_id, created_at, started_at, completed_at,
+                    duration_ms)
+                SELECT 'log_old' || lpad(g::text, 10, '0'),
+                       (%(ids)s::text[])[1 + g %% cardinality(%(ids)s::text[])],
+                       %(ws)s, 1, 'success',
+                       jsonb_build_object('event', 'record.created', 'record_id',
+                           'rec_old' || g, 'module', 'contacts', 'record',
+                           jsonb_build_object('id', 'rec_old' || g, 'name', 'Old contact ' || g,
+                                              'email', 'old' || g || '@example.com'),
+                           'previous', null, 'changed_fields', '[]'::jsonb, 'user', null,
+                           'webhook', null, 'scheduled_for', null),
+                       '[]'::jsonb, 1, 0, '{}'::jsonb, '{}'::jsonb, '', '', 'rec_old' || g,
+                       t, t, t + interval '12 milliseconds', 12
+                FROM generate_series(1, %(n)s) AS g,
+                     LATERAL (SELECT now() - make_interval(days => %(lo)s)
+                              - (g::float / %(n)s) * make_interval(days => %(span)s) AS t) AS ts
+                ON CONFLICT (id) DO NOTHING
+                RETURNING id, record_id, started_at, completed_at
+            )
+            INSERT INTO automations_actionrun (
+                run_id, index, type, status, attempt, duration_ms, error_code, error_message,
+                config, output, started_at, completed_at)
+            SELECT id, 0, 'update_record', 'success', 1, 12, '', '',
+                   '{"record": "trigger", "updates": {"status": "processed"}}'::jsonb,
+                   jsonb_build_object('record_id', record_id, 'changed_fields',
+                                      '["status"]'::jsonb),
+                   started_at, completed_at
+            FROM new_runs
+            """,
+            {"ids": automation_ids, "ws": workspace_id, "n": count, "lo": lo, "span": hi - lo},
+        )
+    vacuum_analyze("automations_run", "automations_actionrun")
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+
+
+def _stop(process: subprocess.Popen, *, timeout: float = 30.0) -> None:
+    """SIGTERM (warm shutdown), then SIGKILL to the process group we started."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            text = (task / "children").read_text().split()
+            found.extend(int(c) for c in text)
+    except OSError:
+        pass
+    return found
+
+
+def rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class Worker:
+    """`celery -A config worker` with the settings every scenario shares: the prefork pool
+    with two processes, prefetch 1 and late acks (config.settings), log level WARNING. The
+    benchmark's no-op task (bench.tasks) is loaded with --include."""
+
+    def __init__(self, *, concurrency: int = 2, extra_env: dict[str, str] | None = None):
+        self.concurrency = concurrency
+        self.extra_env = extra_env or {}
+        self.name = f"bench-{uuid.uuid4().hex[:8]}@%h"
+        self.process: subprocess.Popen | None = None
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-worker-", suffix=".log", delete=False)
+
+    def __enter__(self) -> Worker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        command = [
+            CELERY,
+            "-A",
+            "config",
+            "worker",
+            "--pool=prefork",
+            f"--concurrency={self.concurrency}",
+            "--include=bench.tasks",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            f"--hostname={self.name}",
+        ]
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=child_env(**self.extra_env),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until every pool process exists and a no-op task has gone through."""
+        from bench.tasks import noop
+
+        wait_until(
+            lambda: len(self.children()) >= self.concurrency,
+            timeout=timeout,
+            what="worker processes",
+        )
+        redis = redis_client()
+        marker = f"ready-{uuid.uuid4().hex}"
+        for _ in range(self.concurrency * 2):
+            noop.delay(marker)
+        wait_until(
+            lambda: self._seen(redis, marker) >= self.concurrency * 2,
+            timeout=timeout,
+            interval=0.05,
+            what="the worker to answer",
+        )
+        redis.delete(NOOP_KEY)
+
+    @staticmethod
+    def _seen(redis, marker: str) -> int:
+        return sum(1 for item in redis.lrange(NOOP_KEY, 0, -1) if item.decode().startswith(marker))
+
+    def children(self) -> list[int]:
+        return _children(self.process.pid) if self.process else []
+
+    def rss_kb(self) -> int:
+        """Resident memory of the pool processes (the ones that execute runs)."""
+        return sum(rss_kb(pid) for pid in self.children())
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+            self.process = None
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(Path(self.log.name).read_text().splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class Gunicorn:
+    """The web app under gunicorn on 127.0.0.1, with the benchmark's URLconf (bench.urls: the
+    product's URLs plus one bare DRF endpoint) and the README's production worker settings."""
+
+    def __init__(self, *, workers: int = 4, extra_env: dict[str, str] | None = None):
+        self.workers = workers
+        self.extra_env = extra_env or {}
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-web-", suffix=".log", delete=False)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Gunicorn:
+        env = child_env(DJANGO_SETTINGS_MODULE="bench.settings", **self.extra_env)
+        self.process = subprocess.Popen(
+            [
+                GUNICORN,
+                "config.wsgi",
+                f"--bind=127.0.0.1:{self.port}",
+                f"--workers={self.workers}",
+                "--worker-class=sync",
+                "--log-level=warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_until(self._up, timeout=60, what="gunicorn")
+        return self
+
+    def _up(self) -> bool:
+        import requests
+
+        if self.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited:\n{Path(self.log.name).read_text()[-2000:]}")
+        try:
+            return requests.get(f"{self.base}/bench/bare-anon", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def __exit__(self, *exc: Any) -> None:
+        _stop(self.process)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

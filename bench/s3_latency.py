@@ -1,0 +1,158 @@
+"""S3: latency from a record's commit to its action's commit, at half of S2's maximum rate,
+against a no-op task's enqueue-to-start latency at the same rate on the same worker.
+
+The producer paces record creations (the S2 automation: record.created -> condition ->
+update_record) at half the engine's S2 rate; each record's commit time is taken by an
+on-commit callback registered before the run's own (callbacks run in order, so it fires first,
+right after COMMIT). The action's commit is the ActionRun's completed_at, which the worker takes
+in the action's transaction just before its COMMIT. Baseline phases send no-op tasks at the
+same rate, each carrying its send time. Phases alternate (no-op, engine, no-op, engine).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from bench.common import (
+    NOOP_KEY,
+    RESULTS,
+    Config,
+    Figure,
+    Result,
+    Worker,
+    percentile,
+    redis_client,
+    reset_state,
+    wait_until,
+)
+from bench.s2_throughput import Flow, engine_rate, setup_flow
+
+
+def paced(count: int, rate: float, action, *, deadline: float) -> None:
+    started = time.perf_counter()
+    stop = time.monotonic() + deadline
+    for i in range(count):
+        wait = started + i / rate - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+        action(i)
+        if time.monotonic() > stop:
+            raise TimeoutError("the producer could not keep the pace")
+
+
+def noop_latencies(count: int, rate: float) -> list[float]:
+    from bench.tasks import noop
+
+    redis = redis_client()
+    redis.delete(NOOP_KEY)
+    paced(count, rate, lambda i: noop.delay("lat", time.time()), deadline=count / rate + 60)
+    wait_until(lambda: redis.llen(NOOP_KEY) >= count, timeout=60, what="no-op tasks")
+    items = [item.decode().split("|") for item in redis.lrange(NOOP_KEY, 0, -1)]
+    redis.delete(NOOP_KEY)
+    return [float(ran) - float(sent) for _, sent, ran in items]
+
+
+def engine_latencies(flow: Flow, count: int, rate: float) -> list[float]:
+    from django.db import transaction
+
+    from automations.models import ActionRun, Run
+    from records.services import record_create
+
+    committed: dict[str, float] = {}
+
+    def create(i: int) -> None:
+        with transaction.atomic():
+            box: dict = {}
+            # Registered before record_create's own callback (the hand-over to Celery).
+            transaction.on_commit(lambda: committed.__setitem__(box["id"], time.time()))
+            box["id"] = record_create(
+                module=flow.module,
+                data={"name": f"Latency {i}", "source": "web"},
+                actor=flow.tenant.user,
+            ).id
+
+    paced(count, rate, create, deadline=count / rate + 60)
+    runs = Run.objects.filter(automation=flow.automation, record_id__in=list(committed))
+    wait_until(
+        lambda: runs.filter(status__in=Run.FINAL_STATUSES).count() >= count,
+        timeout=120,
+        interval=0.25,
+        what="the latency runs",
+    )
+    done = dict(
+        ActionRun.objects.filter(run__in=runs, index=0).values_list(
+            "run__record_id", "completed_at"
+        )
+    )
+    return [done[record_id].timestamp() - at for record_id, at in committed.items()]
+
+
+def s2_rate(cfg: Config, flow: Flow) -> tuple[float, str]:
+    if "S2" in cfg.shared:
+        return cfg.shared["S2"]["engine"], "S2 in this run"
+    saved = RESULTS / "S2.json"
+    if saved.exists():
+        data = json.loads(saved.read_text())
+        return data["figures"][0]["value"], f"S2 of {data.get('at', 'an earlier run')}"
+    return engine_rate(flow, cfg.pick(1000, quick=300)), "measured here"
+
+
+def run(cfg: Config) -> Result:
+    reset_state()
+    flow = setup_flow("s3")
+    max_rate, source = s2_rate(cfg, flow)
+    rate = max_rate / 2
+    seconds = cfg.pick(20, quick=8)
+    count = max(50, int(rate * seconds))
+    phases = cfg.pick(2, quick=1)
+    noop_all: list[float] = []
+    engine_all: list[float] = []
+    with Worker() as worker:
+        worker.wait_ready()
+        engine_latencies(flow, 20, rate)  # warm both pool processes up
+        for _ in range(phases):
+            noop_all += noop_latencies(count, rate)
+            engine_all += engine_latencies(flow, count, rate)
+    p50_e, p99_e = percentile(engine_all, 50), percentile(engine_all, 99)
+    p50_n, p99_n = percentile(noop_all, 50), percentile(noop_all, 99)
+    return Result(
+        scenario="S3",
+        title=f"commit-to-action latency at {rate:.0f}/s (half of S2's max, {source})",
+        figures=[
+            Figure(
+                name="p50",
+                value=p50_e * 1000,
+                baseline=p50_n * 1000,
+                baseline_name="no-op enqueue-to-start p50",
+                unit="ms",
+                target="info",
+                ratio=p50_e / p50_n,
+            ),
+            Figure(
+                name="p99",
+                value=p99_e * 1000,
+                baseline=p99_n * 1000,
+                baseline_name="no-op enqueue-to-start p99",
+                unit="ms",
+                target="<= 5x",
+                ratio=p99_e / p99_n,
+                passed=p99_e / p99_n <= 5,
+            ),
+        ],
+        params={
+            "rate_per_s": rate,
+            "s2_max_rate": max_rate,
+            "events_per_phase": count,
+            "phases": phases,
+            "engine_samples": len(engine_all),
+            "noop_samples": len(noop_all),
+            "engine_max_ms": max(engine_all) * 1000,
+            "noop_max_ms": max(noop_all) * 1000,
+        },
+        notes=[
+            "engine: record COMMIT -> the update_record action's transaction (ActionRun "
+            "completed_at, taken just before its COMMIT)",
+            "baseline: no-op task sent -> started, same worker, same rate, alternating phases",
+        ],
+    )

@@ -1,0 +1,108 @@
+"""Runs of a bulk record change: written together, handed over up to 1,000 per message."""
+
+import pytest
+
+from automations.models import Run
+from automations.runtime import runs as runs_module
+from automations.tasks import execute_runs
+from records.services import record_update, records_bulk_update
+from tests.factories import make_record
+from tests.runtime.support import make_automation, runs_of
+
+pytestmark = pytest.mark.django_db
+
+MARK = [{"type": "update_record", "config": {"updates": {"processed_at": "{{now}}"}}}]
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    """What publish_many would send (one list of run ids per Celery message)."""
+    sent: list[list[str]] = []
+
+    def fake_publish_many(run_ids: list[str]) -> bool:
+        sent.append(list(run_ids))
+        return True
+
+    monkeypatch.setattr(runs_module, "publish_many", fake_publish_many)
+    return sent
+
+
+def _bulk(tenant, records, data):
+    return records_bulk_update(
+        module=tenant.module("contacts"), records_or_filter=records, data=data, actor=tenant.user
+    )
+
+
+def test_a_bulk_change_writes_one_run_per_record_and_hands_them_over_in_batches(
+    tenant, messages, published, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(runs_module, "PUBLISH_BATCH", 2)
+    automation = make_automation(
+        tenant, trigger={"type": "record.updated", "module": "contacts"}, actions=MARK
+    )
+    records = [make_record(tenant, "contacts", name=f"C{i}") for i in range(5)]
+    with django_capture_on_commit_callbacks(execute=True):
+        _bulk(tenant, records, {"status": "done"})
+    runs = runs_of(automation)
+    assert sorted(r.record_id for r in runs) == sorted(r.id for r in records)
+    assert [len(m) for m in messages] == [2, 2, 1]
+    assert published == []  # none of them one by one
+    assert all(r.dispatched_at is not None for r in runs)
+    run = runs[0]
+    assert run.trigger_data["previous"]["status"] is None
+    assert run.trigger_data["record"]["status"] == "done"
+    assert run.trigger_data["changed_fields"] == ["status"]
+    assert run.triggered_by == tenant.user
+
+
+def test_execute_runs_runs_every_run_of_its_message(
+    tenant, messages, django_capture_on_commit_callbacks
+):
+    automation = make_automation(
+        tenant,
+        trigger={"type": "field.changed", "module": "contacts", "field": "status"},
+        actions=MARK,
+    )
+    records = [make_record(tenant, "contacts", name=f"C{i}") for i in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        _bulk(tenant, records, {"status": "done"})
+    [message] = messages
+    execute_runs(message)
+    assert {r.status for r in runs_of(automation)} == {Run.Status.SUCCESS}
+    execute_runs(message)  # delivered again: nothing runs twice
+    assert all(r.values.get("processed_at") for r in _reloaded(records))
+
+
+def test_conditions_and_watched_fields_are_applied_per_record(tenant, messages):
+    watcher = make_automation(
+        tenant,
+        trigger={"type": "field.changed", "module": "contacts", "field": "status"},
+        conditions=[{"field": "company", "operator": "equals", "value": "Acme"}],
+        actions=MARK,
+    )
+    acme = make_record(tenant, "contacts", name="A", company="Acme")
+    other = make_record(tenant, "contacts", name="B", company="Other")
+    _bulk(tenant, [acme, other], {"phone": "123"})
+    assert runs_of(watcher) == []  # status did not change
+    _bulk(tenant, [acme, other], {"status": "done"})
+    assert [r.record_id for r in runs_of(watcher)] == [acme.id]
+
+
+def test_the_single_record_path_still_publishes_each_run_on_its_own(
+    tenant, messages, published, django_capture_on_commit_callbacks
+):
+    automation = make_automation(
+        tenant, trigger={"type": "record.updated", "module": "contacts"}, actions=MARK
+    )
+    record = make_record(tenant, "contacts", name="Ada")
+    with django_capture_on_commit_callbacks(execute=True):
+        record_update(record=record, data={"status": "done"}, actor=tenant.user)
+    [run] = runs_of(automation)
+    assert published == [(run.id, None)]
+    assert messages == []
+
+
+def _reloaded(records):
+    for record in records:
+        record.refresh_from_db()
+    return records
