@@ -93,9 +93,11 @@ def invalidate(workspace_id: int) -> None:
 
 
 def clear() -> None:
-    """Drop every local index (tests; a fresh process starts empty anyway)."""
+    """Drop every local index and any cache back-off (tests; a fresh process starts so)."""
+    global _cache_down_until
     with _lock:
         _indexes.clear()
+    _cache_down_until = 0.0
 
 
 def _load(workspace_id: int, token: str | None) -> _Index:

@@ -7,6 +7,7 @@ import pytest
 
 from accounts import throttling
 from automations import ratelimit
+from automations.runtime import matching
 from automations.services import automation_create, automation_set_enabled
 from tests.faults.procs import free_port
 
@@ -23,8 +24,11 @@ def dead_cache(settings):
     throttling._guard.reset()
     ratelimit._guard.reset()
     yield
+    # The dead cache also put the engine's matching index into its back-off: undo all of it,
+    # or the next tests in this process would run without the shared cache.
     throttling._guard.reset()
     ratelimit._guard.reset()
+    matching.clear()
 
 
 def test_api_requests_succeed_while_the_rate_limit_cache_is_unreachable(api, dead_cache):
