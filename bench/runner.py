@@ -109,6 +109,7 @@ def write_readme_table() -> None:
     """The README's table, from the latest bench/results/*.json of each scenario."""
     order = list(scenarios())
     rows = []
+    scaled = []
     machines = set()
     for scenario in order:
         path = RESULTS / f"{scenario}.json"
@@ -117,6 +118,7 @@ def write_readme_table() -> None:
         data = json.loads(path.read_text())
         machines.add(data.get("machine", "?"))
         mode = data.get("params", {}).get("mode", "default")
+        scaled += [f"{scenario}: {note}" for note in data.get("notes", []) if "SCALED" in note]
         suffix = "" if mode == "default" else f" ({mode})"
         if not data["figures"]:
             rows.append(f"| {scenario}{suffix} | {data['title']} | | | | | ERROR |")
@@ -131,13 +133,15 @@ def write_readme_table() -> None:
     table = "\n".join(
         [
             BEGIN,
-            f"Latest results, written by `python -m bench` on {now_iso()}.",
+            f"Latest results, written by `python -m bench` on {now_iso()}; each row is its "
+            "scenario's latest run (`bench/results/<id>.json` says when).",
             "",
             "Machine: " + "; ".join(sorted(machines)),
             "",
             "| # | figure | value | baseline (same run) | ratio | target | verdict |",
             "|---|---|---|---|---|---|---|",
             *rows,
+            *(["", *scaled] if scaled else []),
             END,
         ]
     )

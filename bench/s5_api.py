@@ -225,18 +225,21 @@ def run(cfg: Config) -> Result:
         )
         for name in endpoints
     ]
-    same = len(set(q_automations)) == 1 and len(set(q_logs)) == 1
-    figures.append(
-        Figure(
-            name="queries per request (pages of 10 and 50, small and large tables)",
-            value=max(q_automations + q_logs),
-            baseline=min(q_automations + q_logs),
-            baseline_name="fewest",
-            unit="queries",
-            target="no change",
-            passed=same,
+    for label, counts in (
+        ("queries per request, automations (pages of 10/50; 10,000/100 in table)", q_automations),
+        ("queries per request, logs (pages of 10/50; 10,000/20 logs)", q_logs),
+    ):
+        figures.append(
+            Figure(
+                name=label,
+                value=max(counts),
+                baseline=min(counts),
+                baseline_name="fewest",
+                unit="queries",
+                target="all equal",
+                passed=len(set(counts)) == 1,
+            )
         )
-    )
     return Result(
         scenario="S5",
         title="API requests/s under load vs a bare DRF endpoint (gunicorn, 4 sync workers)",

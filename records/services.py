@@ -189,6 +189,7 @@ def _send(
     changed_fields: list[str],
     actor: AbstractBaseUser | None,
     cause: dict | None,
+    fields: list[Field],
 ) -> None:
     record_changed.send(
         sender=Record,
@@ -200,6 +201,7 @@ def _send(
         changed_fields=changed_fields,
         actor=actor,
         cause=cause,
+        fields=fields,
     )
 
 
@@ -232,6 +234,7 @@ def record_create(
         changed_fields=sorted(values),
         actor=actor,
         cause=cause,
+        fields=fields,
     )
     return record
 
@@ -264,6 +267,7 @@ def record_update(
         changed_fields=changed,
         actor=actor,
         cause=cause,
+        fields=fields,
     )
     return locked
 
@@ -363,6 +367,7 @@ def _bulk_update_batch(
         changes=changes,
         actor=actor,
         cause=cause,
+        fields=fields,
     )
     return len(written)
 
@@ -388,4 +393,5 @@ def record_delete(
         changed_fields=[],
         actor=actor,
         cause=cause,
+        fields=fields,
     )

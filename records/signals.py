@@ -8,12 +8,14 @@ from django.dispatch import Signal
 #   record: dict (flat snapshot as saved; for "deleted", the last values),
 #   previous: dict | None (flat snapshot before an update or delete),
 #   changed_fields: list[str], actor: User | None,
-#   cause: dict | None (the automation chain that made this change, if any)
+#   cause: dict | None (the automation chain that made this change, if any),
+#   fields: list[Field] (the module's fields, so that receivers need not load them again)
 record_changed = Signal()
 
 # Sent by records.services.records_bulk_update once per batch of up to 1,000 changed records,
 # inside the batch's transaction, instead of one record_changed per record.
-# kwargs: workspace, module, event ("updated"), changes: list[RecordChange], actor, cause.
+# kwargs: workspace, module, event ("updated"), changes: list[RecordChange], actor, cause,
+# fields.
 records_changed = Signal()
 
 

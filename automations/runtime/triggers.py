@@ -39,6 +39,7 @@ def on_record_changed(
     changed_fields: list[str] | None = None,
     actor: Any = None,
     cause: dict | None = None,
+    fields: list | None = None,
     **kwargs: Any,
 ) -> None:
     matched = matching.automations_for(
@@ -49,7 +50,7 @@ def on_record_changed(
     )
     if not matched:
         return  # the common case: no query, nothing queued
-    field_types = field_types_of(module)
+    field_types = _field_types(module, fields)
     root = new_root()
     for automation in matched:
         planned = _plan(
@@ -76,6 +77,7 @@ def on_records_changed(
     changes: Sequence[Any],
     actor: Any = None,
     cause: dict | None = None,
+    fields: list | None = None,
     **kwargs: Any,
 ) -> None:
     """A bulk change: the same as on_record_changed for each change (record, previous,
@@ -89,7 +91,7 @@ def on_records_changed(
     )
     if not matched:
         return
-    field_types = field_types_of(module)
+    field_types = _field_types(module, fields)
     pending: list[Run] = []
     for change in changes:
         root = new_root()
@@ -112,6 +114,13 @@ def on_records_changed(
             else:
                 run_create(**planned)  # blocked or failed: logged and counted one by one
     runs_create_pending(pending)
+
+
+def _field_types(module: Any, fields: list | None) -> dict[str, str]:
+    """Field types for conditions, from the fields the records service sent when it did."""
+    if fields is None:
+        return field_types_of(module)
+    return {field.key: field.type for field in fields}
 
 
 def _watching(automations: Iterable[Automation], changed_fields: Iterable[str]):
