@@ -27,7 +27,6 @@ from automations.engine.templates import (
     format_datetime,
     render_string,
     render_value,
-    template_roots_for_trigger,
     validate_template_value,
 )
 
@@ -48,7 +47,6 @@ __all__ = [
     "next_runs",
     "render_string",
     "render_value",
-    "template_roots_for_trigger",
     "validate_conditions",
     "validate_cron",
     "validate_delay",

@@ -45,11 +45,6 @@ TEMPLATE_ROOTS: frozenset[str] = frozenset(
 )
 # Always present on a record, whatever fields its module declares.
 RECORD_SYSTEM_FIELDS: frozenset[str] = frozenset({"id", "module", "created_at", "updated_at"})
-_PREVIOUS_TRIGGERS = frozenset({"record.updated", "field.changed"})
-_RECORD_TRIGGERS = frozenset(
-    {"record.created", "record.updated", "record.deleted", "field.changed"}
-)
-
 _MAX_CONTEXT_DEPTH = 32
 # Errors user data can provoke inside filters; they fail the render, never the worker.
 _RENDER_ERRORS = (LiquidError, ValueError, TypeError, ArithmeticError, KeyError, IndexError)
@@ -422,18 +417,6 @@ def render_value(value: Any, context: Mapping[str, Any]) -> Any:
 
 # ---------------------------------------------------------------------------------------------
 # Save-time validation
-
-
-def template_roots_for_trigger(trigger_type: str) -> frozenset[str]:
-    """The context roots a trigger type provides (pass as ``allowed_roots``)."""
-    roots = {"now", "trigger", "user"}
-    if trigger_type in _RECORD_TRIGGERS or trigger_type == "manual":
-        roots.add("record")
-    if trigger_type in _PREVIOUS_TRIGGERS:
-        roots.add("previous")
-    if trigger_type == "webhook":
-        roots.add("webhook")
-    return frozenset(roots)
 
 
 def _variable_error(

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from automations.engine.templates import template_roots_for_trigger, validate_template_value
+from automations.engine.templates import validate_template_value
+from automations.trigger_types import template_roots
 
 UPDATE_ROOTS = {"record", "previous", "user", "now", "trigger"}
 CREATE_ROOTS = {"record", "user", "now", "trigger"}
@@ -151,9 +152,11 @@ def test_keys_are_appended_to_the_path() -> None:
         ("field.changed", {"record", "previous", "user", "now", "trigger"}),
         ("record.deleted", {"record", "user", "now", "trigger"}),
         ("manual", {"record", "user", "now", "trigger"}),
-        ("schedule", {"user", "now", "trigger"}),
-        ("webhook", {"webhook", "user", "now", "trigger"}),
+        ("schedule", {"now", "trigger"}),
+        ("webhook", {"webhook", "now", "trigger"}),
     ],
 )
 def test_template_roots_for_each_trigger(trigger: str, expected: set[str]) -> None:
-    assert template_roots_for_trigger(trigger) == expected
+    # The one place that says which variables a trigger gives (save-time validation and the
+    # builder's variable picker both use it).
+    assert template_roots(trigger) == expected
