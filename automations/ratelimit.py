@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.exceptions import Throttled
 
@@ -64,16 +65,31 @@ def hit(key: str, rate: Rate, *, now: float | None = None) -> Hit:
     window = int(now // rate.period)
     cache_key = f"ratelimit:{key}:{rate.period}:{window}"
     ends_in = (window + 1) * rate.period - now
-    # add() then incr() is atomic on Redis (INCR) and on the local-memory cache (a lock).
-    cache.add(cache_key, 0, timeout=rate.period + 1)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr: this hit opens a new window
-        cache.set(cache_key, 1, timeout=rate.period + 1)
-        count = 1
+    count = _count(cache_key, timeout=rate.period + 1)
     if count <= rate.limit:
         return Hit(allowed=True, count=count, retry_after=0)
     return Hit(allowed=False, count=count, retry_after=max(1, math.ceil(ends_in)))
+
+
+def _count(cache_key: str, *, timeout: int) -> int:
+    """Add one to the window's counter (created with `timeout` when missing); the new count."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        # One round trip instead of Django's three (add: SET NX; incr: EXISTS, INCRBY): the
+        # same SET NX and INCR in one MULTI/EXEC, so the counter cannot expire in between.
+        # The key and the integer value are what cache.add()/incr()/get() use and read.
+        full_key = backend.make_and_validate_key(cache_key)
+        pipe = backend._cache.get_client(full_key, write=True).pipeline(transaction=True)
+        pipe.set(full_key, 0, ex=timeout, nx=True)
+        pipe.incr(full_key)
+        return int(pipe.execute()[1])
+    # add() then incr() is atomic on the local-memory cache (a lock).
+    cache.add(cache_key, 0, timeout=timeout)
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # expired between add and incr: this hit opens a new window
+        cache.set(cache_key, 1, timeout=timeout)
+        return 1
 
 
 def enforce(key: str, rate_setting: str | None, what: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -17,7 +18,16 @@ from automations import selectors, services
 from automations.api import schemas
 from automations.dryrun import dry_run
 from automations.models import Automation, EmailTemplate, Run
-from automations.representation import automation_data, iso, run_data
+from automations.representation import (
+    ACTION_RUN_FIELDS,
+    AUTOMATION_FIELDS,
+    RUN_FIELDS,
+    automation_data,
+    automation_row_data,
+    iso,
+    run_data,
+    runs_data,
+)
 from automations.trigger_types import (
     MANUAL,
     MODULE_TRIGGERS,
@@ -27,8 +37,9 @@ from automations.trigger_types import (
 )
 from config.api.errors import ApiError, ValidationFailed
 from config.api.openapi import COMMON, boolean_parameter, errors, page_parameters
-from config.api.pagination import page_params, paginate
+from config.api.pagination import PageParams, page_params, paginate
 from config.api.views import WorkspaceAPIView, envelope, json_object, reject_unknown_keys
+from config.rows import value_rows
 from records.fieldtypes import FieldValueError, clean_value, parse_datetime_value
 from records.models import Record
 from records.selectors import module_fields, record_get
@@ -55,9 +66,13 @@ def _automation_or_404(request: Request, automation_id: str) -> Automation:
         workspace=request.auth.workspace, automation_id=automation_id
     )
     if automation is None:
-        # Another workspace's automation is "not found" too: ids never leak across workspaces.
-        raise ApiError("not_found", f"Automation {automation_id} not found", status_code=404)
+        raise _automation_not_found(automation_id)
     return automation
+
+
+def _automation_not_found(automation_id: str) -> ApiError:
+    # Another workspace's automation is "not found" too: ids never leak across workspaces.
+    return ApiError("not_found", f"Automation {automation_id} not found", status_code=404)
 
 
 def _bool_param(request: Request, name: str) -> bool | None:
@@ -108,15 +123,22 @@ class AutomationListView(WorkspaceAPIView):
                     )
                 ]
             )
-        automations = selectors.automations_for(
-            self.workspace(request),
-            module=request.query_params.get("module") or None,
-            enabled=_bool_param(request, "enabled"),
-            trigger_type=trigger_type,
-            search=(request.query_params.get("search") or "").strip() or None,
+        workspace = self.workspace(request)
+        filters = {
+            "module": request.query_params.get("module") or None,
+            "enabled": _bool_param(request, "enabled"),
+            "trigger_type": trigger_type,
+            "search": (request.query_params.get("search") or "").strip() or None,
+        }
+        automations = selectors.automation_rows_for(workspace, fields=AUTOMATION_FIELDS, **filters)
+        rows, meta = paginate(
+            automations,
+            page_params(request.query_params),
+            count=lambda: selectors.automations_total(workspace, automations, **filters),
+            fetch=value_rows,
         )
-        items, meta = paginate(automations, page_params(request.query_params))
-        return envelope([automation_data(a) for a in items], meta)
+        now = timezone.now()  # one instant for every schedule preview of the page
+        return envelope([automation_row_data(row, now=now) for row in rows], meta)
 
     @extend_schema(
         tags=[TAG],
@@ -289,7 +311,29 @@ class AutomationLogListView(WorkspaceAPIView):
         responses={200: schemas.page_of("RunPage", schemas.RunSchema(many=True)), **_ERRORS},
     )
     def get(self, request: Request, automation_id: str) -> Response:
-        automation = _automation_or_404(request, automation_id)
+        workspace = request.auth.workspace
+        try:
+            status, since, params = self._query(request)
+        except ValidationFailed:
+            # An unknown automation is a 404 whatever its query says.
+            if not selectors.automation_exists(workspace=workspace, automation_id=automation_id):
+                raise _automation_not_found(automation_id) from None
+            raise
+        # Counted with the automation joined and scoped to the caller's workspace: a total
+        # above zero proves the automation is theirs, so only an empty list costs the check
+        # that it exists (the automation itself is never loaded: the runs are read by its id).
+        total = selectors.run_total(automation_id, workspace=workspace, status=status, since=since)
+        if total == 0 and not selectors.automation_exists(
+            workspace=workspace, automation_id=automation_id
+        ):
+            raise _automation_not_found(automation_id)
+        runs = selectors.run_rows_for(automation_id, fields=RUN_FIELDS, status=status, since=since)
+        rows, meta = paginate(runs, params, count=lambda: total, fetch=value_rows)
+        actions = selectors.action_run_rows([r["id"] for r in rows], fields=ACTION_RUN_FIELDS)
+        return envelope(runs_data(rows, actions), meta)
+
+    @staticmethod
+    def _query(request: Request) -> tuple[str | None, datetime | None, PageParams]:
         _reject_unknown_params(request, {"status", "since", "limit", "page", "per_page"})
         status = request.query_params.get("status") or None
         if status is not None and status not in Run.Status.values:
@@ -299,9 +343,7 @@ class AutomationLogListView(WorkspaceAPIView):
         # `limit` is the seed's name for the page size; per_page is accepted as elsewhere.
         size_name = "limit" if "limit" in request.query_params else "per_page"
         params = page_params(request.query_params, per_page_name=size_name)
-        runs = selectors.runs_for(automation, status=status, since=_since_param(request))
-        items, meta = paginate(runs, params)
-        return envelope([run_data(r) for r in items], meta)
+        return status, _since_param(request), params
 
 
 class AutomationLogDetailView(WorkspaceAPIView):

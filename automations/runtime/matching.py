@@ -19,17 +19,20 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.db import connection
 
 from automations.models import Automation
 from automations.trigger_types import FIELD_CHANGED, RECORD_EVENT_TRIGGERS
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 RECORD_TRIGGER_TYPES = tuple(sorted({t for ts in RECORD_EVENT_TRIGGERS.values() for t in ts}))
 LOCAL_TTL = 1.0
@@ -98,6 +101,51 @@ def clear() -> None:
     with _lock:
         _indexes.clear()
     _cache_down_until = 0.0
+
+
+# Values derived from a workspace's automations (the API list's totals) live this long at most,
+# in case a write ever bypassed invalidate() (raw SQL); every write through the ORM, the
+# services, the admin or the circuit breaker replaces the version token they are stored with.
+DERIVED_TIMEOUT = 300
+_DERIVED_KEY = "automations:derived:{}:{}"
+
+
+def cached_per_version(workspace_id: int, name: str, compute: Callable[[], T]) -> T:
+    """compute(), remembered in the shared cache until the workspace's automations change.
+
+    The value is stored beside the workspace's version token (the one invalidate() replaces
+    after every automation write commits) and used only while that token is unchanged; token
+    and value are read in one cache round trip. Computed afresh, and not stored, inside a
+    transaction (its own uncommitted writes have not replaced the token yet), without a shared
+    cache, and while the cache is unreachable.
+    """
+    global _cache_down_until
+    if not _shared_cache() or time.monotonic() < _cache_down_until or connection.in_atomic_block:
+        return compute()
+    cache = _cache()
+    token_key = _KEY.format(workspace_id)
+    value_key = _DERIVED_KEY.format(workspace_id, name)
+    try:
+        found = cache.get_many([token_key, value_key])
+    except Exception:
+        _cache_down_until = time.monotonic() + CACHE_BACKOFF
+        logger.warning("Cache unreachable; derived values are computed afresh", exc_info=True)
+        return compute()
+    token = found.get(token_key)
+    stored = found.get(value_key)
+    if token is not None and isinstance(stored, tuple) and stored[0] == token:
+        return stored[1]
+    if token is None:
+        token = _current_token(workspace_id)  # first use after a cache flush: agree on one
+    # Read after the token: a write committing meanwhile replaces the token, so a value it
+    # made stale is stored under a token nobody reads any more.
+    value = compute()
+    if token is not None:
+        try:
+            cache.set(value_key, (token, value), timeout=DERIVED_TIMEOUT)
+        except Exception:
+            logger.warning("Could not store a derived value", exc_info=True)
+    return value
 
 
 def _load(workspace_id: int, token: str | None) -> _Index:

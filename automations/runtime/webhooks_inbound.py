@@ -36,9 +36,14 @@ class Delivery:
     duplicate: bool
 
 
+# What receiving a delivery reads of its automation (the checks, the run it writes, the
+# answer); the definition's JSON columns are left to the worker that runs it.
+WEBHOOK_AUTOMATION_FIELDS = ("id", "workspace_id", "version", "webhook_secret")
+
+
 def webhook_automation(*, automation_id: str, webhook_path: str) -> Automation:
     try:
-        return Automation.objects.get(
+        return Automation.objects.only(*WEBHOOK_AUTOMATION_FIELDS).get(
             id=automation_id, webhook_path=webhook_path, trigger_type=WEBHOOK, enabled=True
         )
     except Automation.DoesNotExist:
@@ -112,33 +117,32 @@ def receive(
     # The run stores this as JSON: NUL or a lone surrogate would be a 500 on PostgreSQL.
     refuse_unstorable(webhook)
     webhook_id = (lowered.get("webhook-id") or "").strip()[:200]
+    chain, _, _ = chain_for(cause=None, automation_id=automation.id, record_id=None)
+    trigger_data = trigger_data_for(event=WEBHOOK, webhook=webhook)
+    if not webhook_id:
+        # Nothing to de-duplicate: the run is the only write, so no transaction around it
+        # (BEGIN and COMMIT are two round trips); it is handed over once its INSERT commits.
+        run = run_create(automation=automation, trigger_data=trigger_data, chain=chain, marked=True)
+        return Delivery(run=run, duplicate=False)
     with transaction.atomic():
-        delivery = None
-        if webhook_id:
-            try:
-                with transaction.atomic():
-                    delivery = InboundDelivery.objects.create(
-                        automation=automation, webhook_id=webhook_id
-                    )
-            except IntegrityError:
-                earlier = (
-                    InboundDelivery.objects.select_related("run")
-                    .filter(automation=automation, webhook_id=webhook_id)
-                    .first()
+        try:
+            with transaction.atomic():
+                delivery = InboundDelivery.objects.create(
+                    automation=automation, webhook_id=webhook_id
                 )
-                if earlier is not None and earlier.run is not None:
-                    return Delivery(run=earlier.run, duplicate=True)
-                raise ApiError(
-                    "duplicate_delivery",
-                    f"Webhook {webhook_id} was already received",
-                    status_code=409,
-                ) from None
-        chain, _, _ = chain_for(cause=None, automation_id=automation.id, record_id=None)
-        run = run_create(
-            automation=automation,
-            trigger_data=trigger_data_for(event=WEBHOOK, webhook=webhook),
-            chain=chain,
-        )
-        if delivery is not None:
-            InboundDelivery.objects.filter(pk=delivery.pk).update(run=run)
+        except IntegrityError:
+            earlier = (
+                InboundDelivery.objects.select_related("run")
+                .filter(automation=automation, webhook_id=webhook_id)
+                .first()
+            )
+            if earlier is not None and earlier.run is not None:
+                return Delivery(run=earlier.run, duplicate=True)
+            raise ApiError(
+                "duplicate_delivery",
+                f"Webhook {webhook_id} was already received",
+                status_code=409,
+            ) from None
+        run = run_create(automation=automation, trigger_data=trigger_data, chain=chain, marked=True)
+        InboundDelivery.objects.filter(pk=delivery.pk).update(run=run)
     return Delivery(run=run, duplicate=False)

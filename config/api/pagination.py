@@ -1,5 +1,6 @@
 """Page-number pagination with the seed's meta: {"total", "page", "per_page"}."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,8 +49,18 @@ def page_params(
     )
 
 
-def paginate(queryset: QuerySet, params: PageParams) -> tuple[list, dict]:
-    """Return (items, meta); one COUNT query and one page query."""
-    total = queryset.count()
-    items = list(queryset[params.offset : params.offset + params.per_page])
+def paginate(
+    queryset: QuerySet,
+    params: PageParams,
+    *,
+    count: Callable[[], int] | None = None,
+    fetch: Callable[[QuerySet], list] = list,
+) -> tuple[list, dict]:
+    """Return (items, meta); one COUNT query and one page query.
+
+    `count` gives the total instead of queryset.count() (e.g. from a cache); `fetch` reads the
+    page's queryset (e.g. config.rows.value_rows for values() querysets).
+    """
+    total = queryset.count() if count is None else count()
+    items = fetch(queryset[params.offset : params.offset + params.per_page])
     return items, {"total": total, "page": params.page, "per_page": params.per_page}

@@ -402,6 +402,78 @@ def test_list_stays_under_a_query_budget(api, django_assert_max_num_queries):
         api.get("/v1/automations")
 
 
+def test_a_listed_automation_reads_as_the_same_automation_alone(api, settings):
+    # The list reads rows (automation_row_data), a single automation an instance
+    # (automation_data): both must give the same JSON, for every kind of trigger.
+    settings.PUBLIC_BASE_URL = "https://crm.example.com"
+    create(api, body=SEED_LEAD)
+    create(api, body=SEED_EXAMPLES[2])
+    create(
+        api,
+        name="Nightly",
+        conditions=[],
+        trigger={"type": "schedule", "schedule": "0 9 * * 1-5"},
+        timezone="Europe/Berlin",
+        actions=[{"type": "create_record", "config": {"module": "tasks", "data": {"name": "x"}}}],
+    )
+    create(
+        api,
+        name="Hook",
+        conditions=[],
+        trigger={"type": "webhook", "webhook_path": "orders"},
+        actions=[{"type": "create_record", "config": {"module": "tasks", "data": {"name": "x"}}}],
+    )
+    with time_machine.travel(datetime(2024, 3, 8, 12, 0, 30, tzinfo=UTC), tick=False):
+        listed = api.get("/v1/automations").json()["data"]
+        assert len(listed) == 4
+        for item in listed:
+            assert api.get(f"/v1/automations/{item['id']}").json()["data"] == item
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_list_total_follows_every_change_to_the_workspaces_automations(tenant):
+    """The total is cached until the workspace's automations change (committed writes replace
+    the matching index's version token); every kind of write shows at once."""
+    from automations.runtime import matching
+    from automations.runtime.breaker import record_outcome
+
+    api = tenant.client
+
+    def total(query: str = "") -> int:
+        response = api.get(f"/v1/automations{query}")
+        assert response.status_code == 200
+        return response.json()["meta"]["total"]
+
+    def list_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            total()
+        return len(queries)
+
+    matching.clear()
+    assert total() == 0
+    first = create(api, enabled=True, error_handling={"disable_after_failures": 1})
+    assert total() == 1
+    second = create(api, name="Second")
+    assert (total(), total("?enabled=true"), total("?enabled=false")) == (2, 1, 1)
+    assert total("?search=second") == 1
+    api.patch(f"/v1/automations/{second['id']}", {"name": "Renamed"}, format="json")
+    assert total("?search=second") == 0
+    assert api.post(f"/v1/automations/{second['id']}/enable").status_code == 200
+    assert total("?enabled=true") == 2
+    # The circuit breaker disables with a QuerySet.update() and invalidates after commit.
+    automation = Automation.objects.get(id=first["id"])
+    run = Run.objects.create(automation=automation, workspace=tenant.workspace, status="failed")
+    assert record_outcome(run=run, automation=automation, status="failed", error_code="x")
+    assert total("?enabled=true") == 1
+    assert api.delete(f"/v1/automations/{first['id']}").status_code == 200
+    assert total() == 1
+    Automation.objects.get(id=second["id"]).delete()  # a direct delete (the admin's way)
+    assert total() == 0
+    if matching._shared_cache():
+        # Unchanged since the last list: the total comes from the cache, not a COUNT.
+        assert list_queries() == list_queries() == 2
+
+
 def test_list_requires_an_api_key(client):
     response = client.get("/v1/automations")
     assert response.status_code == 401

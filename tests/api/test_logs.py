@@ -251,10 +251,115 @@ def test_logs_query_count_does_not_grow_with_rows(api, tenant, automation_id):
     assert count_queries() == few
 
 
+def test_logs_totals_follow_the_filters_and_the_workspace(api, tenant, other_tenant):
+    automation_id = api.post("/v1/automations", CREATED, format="json").json()["data"]["id"]
+    seed_runs(automation_id, tenant.workspace)
+    make_run(automation_id, tenant.workspace, status="failed", created_at=T0 - timedelta(days=1))
+    url = f"/v1/automations/{automation_id}/logs"
+
+    def total(query: str = "", client=api) -> int:
+        response = client.get(f"{url}{query}")
+        assert response.status_code == 200, response.json()
+        return response.json()["meta"]["total"]
+
+    assert total() == 3
+    assert total("?status=failed") == 2
+    assert total("?since=2024-01-16T14:00:00Z") == 2
+    assert total("?status=failed&since=2024-01-16T14:00:00Z") == 1
+    assert total("?status=running") == 0
+    assert total("?limit=1&page=9") == 3
+    # Another workspace's key: the automation is not found, whatever the query says.
+    for query in ("", "?status=failed", "?limit=0", "?colour=red"):
+        response = other_tenant.client.get(f"{url}{query}")
+        assert response.status_code == 404, query
+        assert response.json()["error"]["code"] == "not_found"
+
+
+def test_logs_query_count_does_not_grow_with_actions_per_run(api, tenant, automation_id):
+    def count_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(f"/v1/automations/{automation_id}/logs?limit=100").status_code == 200
+        return len(queries)
+
+    step = {"type": "update_record", "status": "success", "duration_ms": 1}
+    make_run(automation_id, tenant.workspace, status="success", created_at=T0, actions=[step])
+    few = count_queries()
+    for minute in range(1, 10):
+        make_run(
+            automation_id,
+            tenant.workspace,
+            status="success",
+            created_at=T0 + timedelta(minutes=minute),
+            actions=[step] * 8,
+        )
+    assert count_queries() == few
+
+
+def test_each_logs_actions_are_its_own_in_index_order(api, tenant, automation_id):
+    # The page's action runs are read in one query and grouped by run: written out of order
+    # and interleaved between runs, each log still lists exactly its own, by index.
+    first = make_run(automation_id, tenant.workspace, status="success", created_at=T0)
+    second = make_run(
+        automation_id, tenant.workspace, status="success", created_at=T0 + timedelta(minutes=1)
+    )
+    make_run(automation_id, tenant.workspace, status="success", created_at=T0 - timedelta(days=1))
+    for run, index, kind in [
+        (second, 2, "delay"),
+        (first, 1, "send_email"),
+        (second, 0, "update_record"),
+        (first, 0, "create_record"),
+        (second, 1, "send_notification"),
+    ]:
+        ActionRun.objects.create(run=run, index=index, type=kind, status="success")
+
+    data = api.get(f"/v1/automations/{automation_id}/logs").json()["data"]
+
+    assert [(log["id"], [a["type"] for a in log["actions_executed"]]) for log in data] == [
+        (second.id, ["update_record", "send_notification", "delay"]),
+        (first.id, ["create_record", "send_email"]),
+        (data[2]["id"], []),
+    ]
+    assert [a["index"] for a in data[0]["actions_executed"]] == [0, 1, 2]
+
+
+def test_a_listed_log_reads_as_the_same_log_alone(api, tenant, automation_id):
+    # The list reads rows (runs_data), a single log an instance (run_data): same JSON.
+    seed_runs(automation_id, tenant.workspace)
+    make_run(
+        automation_id,
+        tenant.workspace,
+        status="waiting",
+        created_at=T0 + timedelta(hours=1),
+        due_at=T0 + timedelta(hours=2),
+        attempts=1,
+        conditions_evaluated=[{"field": "email", "operator": "is_not_empty", "result": True}],
+        actions=[
+            {"type": "update_record", "status": "success", "duration_ms": 3},
+            {"type": "delay", "status": "waiting", "error_code": "", "error_message": ""},
+        ],
+    )
+    make_run(
+        automation_id,
+        tenant.workspace,
+        status="retrying",
+        created_at=T0 + timedelta(hours=3),
+        due_at=T0 + timedelta(hours=4),
+        actions=[{"type": "call_webhook", "status": "retrying", "error_code": "http_500"}],
+    )
+
+    listed = api.get(f"/v1/automations/{automation_id}/logs").json()["data"]
+
+    assert len(listed) == 4
+    assert listed[0]["resumes_at"] == "2024-01-16T18:00:00Z"
+    for log in listed:
+        assert api.get(f"/v1/automations/{automation_id}/logs/{log['id']}").json()["data"] == log
+
+
 def test_logs_stay_under_a_query_budget(api, tenant, automation_id, django_assert_max_num_queries):
     seed_runs(automation_id, tenant.workspace)
-    # key lookup, automation, count, page, action runs (one prefetch for the whole page).
-    with django_assert_max_num_queries(5):
+    # key lookup, count (a total above zero proves the automation is the caller's), page, and
+    # the action runs of the whole page in one query.
+    with django_assert_max_num_queries(4):
         api.get(f"/v1/automations/{automation_id}/logs")
 
 

@@ -6,6 +6,8 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 from standardwebhooks import Webhook
 
@@ -171,3 +173,55 @@ def test_an_unsupported_content_type_is_415(tenant):
     response = APIClient().post(_url(automation), data="<xml/>", content_type="application/xml")
     assert response.status_code == 415
     assert not Run.objects.exists()
+
+
+def test_a_delivery_costs_two_statements_and_is_published_after_commit(
+    tenant, published, django_capture_on_commit_callbacks
+):
+    """The automation's lookup and the run's INSERT, which also marks it as handed over (no
+    UPDATE of dispatched_at afterwards, no transaction around the one write)."""
+    automation = _hook(tenant)
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = APIClient().post(_url(automation), data="{}", content_type="application/json")
+    assert response.status_code == 202
+    run = Run.objects.get(id=response.json()["data"]["log_id"])
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT", "INSERT"]
+    assert (run.status, run.dispatched_at) == ("pending", run.due_at)
+    assert published == [(run.id, None)]
+
+
+def test_a_delivery_whose_publish_fails_is_left_to_the_relay(
+    tenant, published, monkeypatch, django_capture_on_commit_callbacks
+):
+    from automations.runtime.relay import relay
+
+    automation = _hook(tenant)
+    monkeypatch.setattr("automations.runtime.runs.publish", lambda run_id, **kw: False)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = APIClient().post(_url(automation), data="{}", content_type="application/json")
+    assert response.status_code == 202
+    run = Run.objects.get(id=response.json()["data"]["log_id"])
+    assert (run.status, run.dispatched_at) == ("pending", None)  # the mark was undone
+    assert relay()["published"] == 1
+    assert published == [(run.id, None)]
+
+
+def test_the_rate_limit_counts_in_one_window_that_expires(tenant, settings):
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    from automations.ratelimit import Rate, hit
+
+    key = f"test:{tenant.workspace.id}"
+    now = 1_700_000_000.0
+    assert [hit(key, Rate(2, 60), now=now).count for _ in range(3)] == [1, 2, 3]
+    assert not hit(key, Rate(2, 60), now=now).allowed
+    assert hit(key, Rate(2, 60), now=now + 60).count == 1  # the next window
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        full_key = backend.make_and_validate_key(f"ratelimit:{key}:60:{int(now // 60)}")
+        assert 0 < backend._cache.get_client(full_key).ttl(full_key) <= 61
+        assert backend.get(f"ratelimit:{key}:60:{int(now // 60)}") == 4
