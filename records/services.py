@@ -6,12 +6,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import Membership, Workspace
+from config import sqlrows
 from config.api.errors import ApiError, ValidationFailed
 from records.fieldtypes import FieldValueError, clean_value
 from records.models import Field, Module, Record
@@ -239,37 +240,66 @@ def record_create(
     return record
 
 
-@transaction.atomic
 def record_update(
     *,
     record: Record,
     data: Mapping[str, Any],
     actor: AbstractBaseUser | None = None,
     cause: dict | None = None,
+    locked: bool = False,
 ) -> Record:
+    """Change some fields of `record`; a change that changes nothing is no event and no write.
+
+    `locked`: the caller read `record` with records.selectors.record_for_update in its current
+    transaction, so the row is locked and `record.values` is what it holds; it is not read
+    again.
+    """
     module = record.module
     fields = module_fields(module)
     cleaned = _clean_values(module=module, fields=fields, data=data, partial=True)
-    # Lock the row so that `previous` is exactly the state this change replaced.
-    locked = Record.objects.select_for_update().get(pk=record.pk)
-    locked.module = module
-    previous = record_snapshot(locked, fields)
-    new_values, changed = _applied(locked.values, cleaned)
-    if not changed:
-        return locked  # a save that changes nothing is no event and no write
-    locked.values = new_values
-    locked.save(update_fields=["values", "updated_at"])
-    _send(
-        module=module,
-        event="updated",
-        record=record_snapshot(locked, fields),
-        previous=previous,
-        changed_fields=changed,
-        actor=actor,
-        cause=cause,
-        fields=fields,
-    )
-    return locked
+    # Validation is done (it raises before any write), so no savepoint is needed: an error
+    # from here on fails the caller's transaction as a whole (the automation executor, which
+    # calls this in a hot loop, saves two round trips per action this way).
+    with transaction.atomic(savepoint=False):
+        if locked:
+            current = record
+        else:
+            # Lock the row so that `previous` is exactly the state this change replaced.
+            current = Record.objects.select_for_update().get(pk=record.pk)
+            current.module = module
+        previous = record_snapshot(current, fields)
+        new_values, changed = _applied(current.values, cleaned)
+        if not changed:
+            return current
+        current.values = new_values
+        _write_values(current)
+        _send(
+            module=module,
+            event="updated",
+            record=record_snapshot(current, fields),
+            previous=previous,
+            changed_fields=changed,
+            actor=actor,
+            cause=cause,
+            fields=fields,
+        )
+    return current
+
+
+def _write_values(record: Record) -> None:
+    """What record.save(update_fields=["values", "updated_at"]) writes, as one prepared
+    statement: this runs for every record an automation updates, and the ORM's statement
+    building was a fifth of a worker's CPU time per run."""
+    if not sqlrows.available():
+        record.save(update_fields=["values", "updated_at"])
+        return
+    record.updated_at = timezone.now()
+    values = Record._meta.get_field("values").get_db_prep_save(record.values, connection)
+    with sqlrows.prepared_cursor() as cursor:
+        cursor.execute(_WRITE_VALUES_SQL, [values, record.updated_at, record.pk])
+
+
+_WRITE_VALUES_SQL = 'UPDATE records_record SET "values" = %s, updated_at = %s WHERE id = %s'
 
 
 def _applied(values: dict[str, Any], cleaned: Mapping[str, Any]) -> tuple[dict, list[str]]:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import QuerySet
-
 from automations.actions.base import Action, ActionContext, ActionError
 from config.api.errors import ValidationFailed
 from records.models import Record
-from records.selectors import module_get
+from records.selectors import module_get, record_for_update
 from records.services import record_update
 
 
@@ -29,7 +27,9 @@ class UpdateRecord(Action):
             raise ActionError("validation_error", "updates must be an object", permanent=True)
         before = dict(record.values)
         try:
-            updated = record_update(record=record, data=updates, actor=ctx.actor, cause=ctx.chain)
+            updated = record_update(
+                record=record, data=updates, actor=ctx.actor, cause=ctx.chain, locked=True
+            )
         except ValidationFailed as err:
             raise ActionError("validation_error", _validation_message(err), permanent=True) from err
         changed = sorted(
@@ -44,45 +44,40 @@ class UpdateRecord(Action):
         }
 
     def _target(self, config: Mapping[str, Any], ctx: ActionContext) -> Record:
-        target = config.get("record", "trigger")
-        records = Record.objects.select_related("module", "module__workspace").filter(
-            workspace=ctx.workspace
-        )
-        if target == "related":
-            module = module_get(workspace=ctx.workspace, slug=str(config.get("module") or ""))
-            if module is None:
-                raise ActionError(
-                    "record_not_found",
-                    f"Module '{config.get('module')}' not found",
-                    permanent=True,
-                )
+        """The record to change, read with its row locked (record_update then reads nothing)."""
+        workspace_id = ctx.workspace.id
+        if config.get("record", "trigger") == "related":
+            slug = str(config.get("module") or "")
             record_id = config.get("record_id")
             if not isinstance(record_id, str) or not record_id.strip():
+                self._check_module(ctx, slug)
                 raise ActionError(
                     "record_not_found",
-                    f"record_id rendered empty; no related {module.slug} record to update",
+                    f"record_id rendered empty; no related {slug} record to update",
                     permanent=True,
                 )
-            record = _first(records.filter(module=module, id=record_id.strip()))
-            where = f"{module.slug} record {record_id.strip()}"
-        else:
-            record_id = ctx.trigger_data.get("record_id")
-            if not record_id:
-                raise ActionError(
-                    "record_not_found", "This trigger has no triggering record", permanent=True
-                )
-            record = _first(records.filter(id=record_id))
-            where = f"record {record_id}"
-        if record is None:
-            raise ActionError(
-                "record_not_found", f"{where[0].upper()}{where[1:]} not found", permanent=True
+            record = record_for_update(
+                workspace_id=workspace_id, record_id=record_id.strip(), module_slug=slug
             )
+            if record is None:
+                self._check_module(ctx, slug)
+                where = f"{slug} record {record_id.strip()}"
+                raise ActionError(
+                    "record_not_found", f"{where[:1].upper()}{where[1:]} not found", permanent=True
+                )
+            return record
+        record_id = ctx.trigger_data.get("record_id")
+        if not record_id:
+            raise ActionError(
+                "record_not_found", "This trigger has no triggering record", permanent=True
+            )
+        record = record_for_update(workspace_id=workspace_id, record_id=str(record_id))
+        if record is None:
+            raise ActionError("record_not_found", f"Record {record_id} not found", permanent=True)
         return record
 
-
-def _first(records: QuerySet[Record]) -> Record | None:
-    """The record of a lookup by id, if any (unlike first(), without an ORDER BY to build)."""
-    try:
-        return records.get()
-    except Record.DoesNotExist:
-        return None
+    @staticmethod
+    def _check_module(ctx: ActionContext, slug: str) -> None:
+        """A missing module is reported as such, rather than as a missing record."""
+        if module_get(workspace=ctx.workspace, slug=slug) is None:
+            raise ActionError("record_not_found", f"Module '{slug}' not found", permanent=True)

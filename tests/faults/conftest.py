@@ -84,7 +84,7 @@ def own_redis(tmp_path, fault_settings, postgres_only):
         pytest.skip("redis-server is not installed")
     server = RedisServer(tmp_path)
     server.start()
-    cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": server.url}
+    cache = {"BACKEND": "config.cache.RedisCache", "LOCATION": server.url}
     fault_settings.CACHES = {
         "default": cache,
         "automations": {**cache, "KEY_PREFIX": "automations"},

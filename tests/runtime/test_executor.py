@@ -165,9 +165,11 @@ def test_a_worker_that_lost_its_lease_applies_nothing(tenant):
     [run] = runs_of(automation)
     from automations.runtime.executor import _Execution
 
-    lease = claim(run.id, now=timezone.now())
+    now = timezone.now()
+    lease = claim(run.id, now=now)
     run = Run.objects.select_related("automation", "workspace").get(id=run.id)
-    execution = _Execution(run, lease)
+    execution = _Execution(run, started=now)
+    execution.lease = lease
     # Meanwhile the relay handed the run to another worker (a new lease).
     Run.objects.filter(id=run.id).update(lease_expires_at=lease + timedelta(seconds=1))
     from automations.runtime.executor import LeaseLost

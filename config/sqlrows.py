@@ -1,0 +1,158 @@
+"""Model instances from hand-written SQL that reads several tables in one statement.
+
+The ORM cannot express some statements that hot paths need (an UPDATE ... RETURNING joined to
+other tables, a row lock taken together with related rows), and each statement it does not
+save costs a round trip to PostgreSQL. These helpers keep such SQL tied to the models: the
+select list is generated from a model's concrete fields, and a row slice becomes an instance
+through the fields' own database converters (JSONField decodes its text, for example), exactly
+as a queryset would build it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from django.db import connection
+from django.db.backends.postgresql.base import ServerBindingCursor as _ServerBindingCursor
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.db.models import Model
+
+
+def available() -> bool:
+    """Whether the hand-written statements can run here: they are PostgreSQL's (row locks of one
+    table in a join, json_agg, data-modifying CTEs, prepared statements). On SQLite (the
+    zero-setup default) callers take their ORM path instead, which does the same work in more
+    statements."""
+    return connection.vendor == "postgresql"
+
+
+@cache
+def _fields(model: type[Model]) -> tuple:
+    return tuple(model._meta.concrete_fields)
+
+
+def width(model: type[Model]) -> int:
+    """How many columns select_list(model, ...) selects."""
+    return len(_fields(model))
+
+
+@cache
+def select_list(model: type[Model], alias: str) -> str:
+    """`alias."col", ...` for every concrete field of `model`, in field order."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(field.column)}" for field in _fields(model))
+
+
+@cache
+def _converters(model: type[Model]) -> tuple[tuple[int, tuple], ...]:
+    """(position, converters) of the fields whose database values need converting."""
+    found = []
+    for position, field in enumerate(_fields(model)):
+        converters = tuple(field.get_db_converters(connection))
+        if converters:
+            found.append((position, converters))
+    return tuple(found)
+
+
+@cache
+def _attnames(model: type[Model]) -> list[str]:
+    return [field.attname for field in _fields(model)]
+
+
+def build(model: type[Model], values: Sequence[Any]) -> Model:
+    """An instance of `model` from the values of its select_list, as loaded from the database."""
+    fields = _fields(model)
+    if len(values) != len(fields):
+        raise ValueError(f"{model.__name__} needs {len(fields)} values, got {len(values)}")
+    converted = list(values)
+    for position, converters in _converters(model):
+        value = converted[position]
+        if value is not None:
+            for convert in converters:
+                value = convert(value, fields[position], connection)
+            converted[position] = value
+    return model.from_db(connection.alias, _attnames(model), converted)
+
+
+# Field types whose values JSON carries as they are (a json_build_array of them loads back as
+# the Python values the ORM would give); date/time, decimal, UUID and binary ones do not.
+_JSON_NATIVE = {
+    "AutoField",
+    "BigAutoField",
+    "SmallAutoField",
+    "BooleanField",
+    "CharField",
+    "SlugField",
+    "TextField",
+    "EmailField",
+    "URLField",
+    "IntegerField",
+    "BigIntegerField",
+    "SmallIntegerField",
+    "PositiveIntegerField",
+    "PositiveBigIntegerField",
+    "PositiveSmallIntegerField",
+    "FloatField",
+    "JSONField",
+    "ForeignKey",
+}
+
+
+@cache
+def json_row(model: type[Model], alias: str) -> str:
+    """`json_build_array(alias."col", ...)`: a row as one JSON value, for json_agg() of the
+    related rows of a parent row (one result row instead of one per related row)."""
+    for field in _fields(model):
+        if field.get_internal_type() not in _JSON_NATIVE:
+            raise TypeError(f"{model.__name__}.{field.name} does not travel as JSON unchanged")
+    return f"json_build_array({select_list(model, alias)})"
+
+
+def build_from_json(model: type[Model], values: Sequence[Any]) -> Model:
+    """An instance from a decoded json_row() (its values are Python values already)."""
+    return model.from_db(connection.alias, _attnames(model), list(values))
+
+
+def split(row: Sequence[Any], *models: type[Model]) -> list[Sequence[Any]]:
+    """Cut one result row into the slices of each model's select_list, in order."""
+    slices, start = [], 0
+    for model in models:
+        end = start + width(model)
+        slices.append(row[start:end])
+        start = end
+    return slices
+
+
+class _PreparingCursor(_ServerBindingCursor):
+    """Server-side parameter binding, and every statement prepared: PostgreSQL parses and
+    plans it once per connection, then only executes it."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+def prepared_cursor():
+    """A cursor of Django's connection (queries logged and wrapped as any other) whose
+    statements are prepared. Only for the few fixed statements of hot paths: each distinct
+    statement stays prepared for the life of the connection (psycopg keeps up to 100)."""
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    if connection.connection.prepare_threshold is None:
+        # Django turns preparation off for the whole connection (so that poolers such as
+        # PgBouncer in transaction mode work); this cursor asks for it on each statement.
+        connection.connection.prepare_threshold = 1_000_000
+    raw = _PreparingCursor(connection.connection)
+    if connection.queries_logged:
+        return _LoggedCursor(raw, connection)
+    return connection.make_cursor(raw)
+
+
+class _LoggedCursor(CursorDebugWrapper):
+    """Logs the statement with its values in (Django asks the cursor for the text it sent,
+    which a prepared statement does not have)."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(self.db.ops.compose_sql(sql, params)):
+            return CursorWrapper.execute(self, sql, params)

@@ -1,0 +1,257 @@
+"""The executor's hot path (benchmarks S2/S3): its PostgreSQL statements must write exactly what
+the ORM path writes, fail over to the ORM path correctly, and stay few."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import caches
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from automations.models import ActionRun, Run
+from automations.runtime import executor
+from config import sqlrows
+from records.models import Record
+from records.selectors import _record_for_update_orm, module_fields, record_for_update
+from records.services import record_update
+from tests.factories import make_record
+from tests.runtime.support import drain, make_automation, runs_of
+
+pytestmark = pytest.mark.django_db
+
+MARK_DONE = {"type": "update_record", "config": {"updates": {"status": "done"}}}
+
+
+@pytest.fixture
+def postgres_only():
+    if not sqlrows.available():
+        pytest.skip("the hand-written statements are PostgreSQL's")
+
+
+def _one_action_run(tenant, name="Ada"):
+    automation = make_automation(
+        tenant,
+        trigger={"type": "record.created", "module": "contacts"},
+        actions=[MARK_DONE],
+        name=f"mark {name}",
+    )
+    record = make_record(tenant, "contacts", name=name)
+    [run] = runs_of(automation)
+    return automation, record, run
+
+
+def _outcome(automation, run_id):
+    run = Run.objects.get(id=run_id)
+    [log] = ActionRun.objects.filter(run_id=run_id)
+    automation.refresh_from_db()
+    return {
+        "run": (
+            run.status,
+            run.next_action_index,
+            run.attempts,
+            run.error_code,
+            run.error_message,
+            run.lease_expires_at,
+            run.due_at,
+            run.started_at is not None,
+            run.completed_at is not None and run.completed_at >= run.started_at,
+            run.duration_ms == log.duration_ms,
+        ),
+        "log": (
+            log.index,
+            log.type,
+            log.status,
+            log.attempt,
+            log.config,
+            log.output,
+            log.error_code,
+            log.error_message,
+            log.started_at is not None,
+            log.completed_at is not None,
+        ),
+        "automation": (
+            automation.run_count,
+            automation.last_run_status,
+            automation.consecutive_failures,
+            automation.last_run_at is not None,
+        ),
+    }
+
+
+def test_the_one_statement_finish_writes_what_the_orm_path_writes(
+    tenant, postgres_only, monkeypatch
+):
+    fast_automation, fast_record, fast_run = _one_action_run(tenant, "Ada")
+    with CaptureQueriesContext(connection) as queries:
+        assert executor.execute(fast_run.id) == Run.Status.SUCCESS
+    # BEGIN, the run locked and loaded, the record locked and loaded, its UPDATE, the
+    # finishing statement, COMMIT.
+    assert len(queries.captured_queries) == 6, [q["sql"][:80] for q in queries]
+
+    monkeypatch.setattr(sqlrows, "available", lambda: False)  # every ORM path
+    orm_automation, orm_record, orm_run = _one_action_run(tenant, "Bob")
+    assert executor.execute(orm_run.id) == Run.Status.SUCCESS
+
+    fast, orm = _outcome(fast_automation, fast_run.id), _outcome(orm_automation, orm_run.id)
+    # The outputs name each run's own record; everything else is the same.
+    assert fast["log"][5] == {**orm["log"][5], "record_id": fast_record.id}
+    fast["log"] = fast["log"][:5] + fast["log"][6:]
+    orm["log"] = orm["log"][:5] + orm["log"][6:]
+    assert fast == orm
+    assert fast["run"][0] == "success" and fast["automation"][:3] == (1, "success", 0)
+    for record in (fast_record, orm_record):
+        record.refresh_from_db()
+        assert record.values["status"] == "done"
+
+
+def test_a_retried_run_is_not_counted_twice_by_the_one_statement_finish(tenant, postgres_only):
+    automation, _, run = _one_action_run(tenant)
+    Run.objects.filter(id=run.id).update(context={"retried": 1})
+    executor.execute(run.id)
+    automation.refresh_from_db()
+    assert automation.run_count == 0
+    assert automation.last_run_status == "success"
+
+
+def test_a_locked_execution_records_when_it_started(tenant):
+    # It never writes the row as "running" (one transaction), so the outcome carries it.
+    _, _, run = _one_action_run(tenant)
+    drain()
+    run.refresh_from_db()
+    assert run.status == Run.Status.SUCCESS
+    assert run.started_at is not None and run.started_at <= run.completed_at
+    assert run.lease_expires_at is None
+
+
+def test_an_action_failing_in_an_optimistic_execution_is_redone_with_savepoints(
+    tenant, monkeypatch
+):
+    automation, record, run = _one_action_run(tenant)
+    Record.objects.filter(id=record.id).delete()
+    attempts = []
+    original = executor.execute
+
+    def counting(run_id, *, optimistic=True):
+        attempts.append(optimistic)
+        return original(run_id, optimistic=optimistic)
+
+    monkeypatch.setattr(executor, "execute", counting)
+    assert executor.execute(run.id) == Run.Status.FAILED
+    # Rolled back without a trace, then executed again with a savepoint around the action.
+    assert attempts == [True, False]
+    run.refresh_from_db()
+    assert (run.status, run.error_code) == ("failed", "record_not_found")
+    [log] = ActionRun.objects.filter(run_id=run.id)
+    assert (log.status, log.attempt, log.error_code) == ("failed", 1, "record_not_found")
+    automation.refresh_from_db()
+    assert (automation.run_count, automation.consecutive_failures) == (1, 1)
+
+
+def test_a_database_error_in_an_optimistic_execution_rolls_back_all_of_it(tenant, monkeypatch):
+    """No savepoint around the action: an error that breaks the transaction must roll all of
+    it back (claim included), and the redo executes the action again."""
+    _, record, run = _one_action_run(tenant)
+    from automations.actions.update_record import UpdateRecord
+
+    real = UpdateRecord.execute
+    calls = []
+
+    def breaks_the_transaction(self, config, ctx):
+        calls.append(1)
+        output = real(self, config, ctx)  # the record is written ...
+        if len(calls) == 1:
+            with connection.cursor() as cursor:  # ... then a statement fails
+                cursor.execute("SELECT * FROM no_such_table")
+        return output
+
+    monkeypatch.setattr(UpdateRecord, "execute", breaks_the_transaction)
+    assert executor.execute(run.id) == Run.Status.SUCCESS  # the redo's second try worked
+    assert len(calls) == 2
+    record.refresh_from_db()
+    assert record.values["status"] == "done"
+    [log] = ActionRun.objects.filter(run_id=run.id)
+    assert log.status == "success"
+
+
+def test_record_for_update_loads_what_the_orm_lookup_loads_in_one_statement(
+    tenant, other_tenant, postgres_only
+):
+    record = make_record(tenant, "contacts", name="Ada", email="ada@example.com")
+    workspace_id = tenant.workspace.id
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as queries:
+            fast = record_for_update(workspace_id=workspace_id, record_id=record.id)
+            fields = module_fields(fast.module)
+            slug, workspace = fast.module.slug, fast.module.workspace.slug
+        assert len(queries.captured_queries) == 1
+        assert "FOR UPDATE OF" in queries.captured_queries[0]["sql"]
+        orm = _record_for_update_orm(
+            workspace_id=workspace_id, record_id=record.id, module_slug=None
+        )
+    assert (fast.id, fast.values, fast.created_at, fast.updated_at) == (
+        orm.id,
+        orm.values,
+        orm.created_at,
+        orm.updated_at,
+    )
+    assert (slug, workspace) == (orm.module.slug, tenant.workspace.slug)
+    orm_fields = module_fields(orm.module)
+    assert [(f.id, f.key, f.type, f.required, f.options, f.position) for f in fields] == [
+        (f.id, f.key, f.type, f.required, f.options, f.position) for f in orm_fields
+    ]
+    with transaction.atomic():
+        assert (
+            record_for_update(workspace_id=other_tenant.workspace.id, record_id=record.id) is None
+        )
+        assert (
+            record_for_update(workspace_id=workspace_id, record_id=record.id, module_slug="deals")
+            is None
+        )
+        assert record_for_update(
+            workspace_id=workspace_id, record_id=record.id, module_slug="contacts"
+        )
+
+
+def test_record_update_of_a_locked_record_reads_nothing_again(tenant):
+    record = make_record(tenant, "contacts", name="Ada")
+    with transaction.atomic():
+        locked = record_for_update(workspace_id=tenant.workspace.id, record_id=record.id)
+        with CaptureQueriesContext(connection) as queries:
+            record_update(record=locked, data={"status": "done"}, locked=True)
+    assert not any(q["sql"].lstrip().upper().startswith("SELECT") for q in queries)
+    record.refresh_from_db()
+    assert record.values["status"] == "done"
+    assert record.updated_at > record.created_at
+
+
+def test_rows_built_from_sql_equal_the_orm_instances(tenant, postgres_only):
+    _, _, run = _one_action_run(tenant)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {sqlrows.select_list(Run, 'r')} FROM automations_run r WHERE r.id = %s",  # noqa: S608
+            [run.id],
+        )
+        built = sqlrows.build(Run, cursor.fetchone())
+    loaded = Run.objects.get(id=run.id)
+    for field in Run._meta.concrete_fields:
+        assert getattr(built, field.attname) == getattr(loaded, field.attname), field.name
+    assert built._state.adding is False
+
+
+def test_prepared_statements_are_logged_with_their_values(tenant, postgres_only):
+    record = make_record(tenant, "contacts", name="Ada")
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        record_for_update(workspace_id=tenant.workspace.id, record_id=record.id)
+    [query] = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert record.id in query and str(tenant.workspace.id) in query
+
+
+def test_the_redis_cache_reuses_its_client(settings):
+    cache = caches["automations"]
+    if not hasattr(cache, "_cache") or not hasattr(cache._cache, "_clients"):
+        pytest.skip("not the Redis cache")
+    client = cache._cache.get_client()
+    assert cache._cache.get_client() is client
+    cache.set("hot-path-probe", 1)
+    assert cache.get("hot-path-probe") == 1
+
