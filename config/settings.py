@@ -214,6 +214,12 @@ AUTOMATIONS_RUN_LEASE = env_int("AUTOMATIONS_RUN_LEASE", 120, minimum=1)
 # A run handed to the broker but still unclaimed after this many seconds is published again
 # (a message lost with a broker restart); duplicates are harmless.
 AUTOMATIONS_REDISPATCH_AFTER = env_float_list("AUTOMATIONS_REDISPATCH_AFTER", [60.0])[0]
+# Worker connections commit without waiting for the WAL flush (PostgreSQL's
+# synchronous_commit=off). A PostgreSQL crash can then lose a worker's last few hundred
+# milliseconds of commits, never half of one: every such transaction is re-derivable (a lost
+# execution leaves its run pending and the relay publishes it again after
+# AUTOMATIONS_REDISPATCH_AFTER), so no run is lost or done twice. See docs/RELIABILITY.md.
+AUTOMATIONS_WORKER_ASYNC_COMMIT = env_bool("AUTOMATIONS_WORKER_ASYNC_COMMIT", True)
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {

@@ -255,3 +255,24 @@ def test_the_redis_cache_reuses_its_client(settings):
     cache.set("hot-path-probe", 1)
     assert cache.get("hot-path-probe") == 1
 
+
+@pytest.mark.parametrize("enabled, expected", [(True, "off"), (False, "on")])
+def test_worker_connections_commit_asynchronously_when_set(
+    settings, postgres_only, enabled, expected
+):
+    from django.db import connections
+    from django.db.backends.signals import connection_created
+
+    from config.celery import _commit_without_waiting_for_the_disk
+
+    settings.AUTOMATIONS_WORKER_ASYNC_COMMIT = enabled
+    # What `celery worker` runs (signal worker_init) before it forks its pool.
+    _commit_without_waiting_for_the_disk()
+    fresh = connections.create_connection("default")
+    try:
+        with fresh.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == expected
+    finally:
+        fresh.close()
+        connection_created.disconnect(dispatch_uid="async-commit")
