@@ -43,6 +43,13 @@ def _fast_path(connection) -> bool:
     )
 
 
+def load_timestamps_in_c(connection, cursor) -> None:
+    """Give this psycopg cursor psycopg's C timestamptz loader where it loads what Django's
+    would (see the module's docstring); elsewhere leave it as it is."""
+    if _fast_path(connection):
+        cursor.adapters.register_loader(_TIMESTAMPTZ, _C_LOADER)
+
+
 def value_rows(queryset: QuerySet) -> list[dict[str, Any]]:
     """list(queryset) for a queryset of values(): the same dicts, in the same order."""
     connection = connections[queryset.db]
@@ -57,7 +64,7 @@ def value_rows(queryset: QuerySet) -> list[dict[str, Any]]:
     names = [*query.extra_select, *query.values_select, *query.annotation_select]
     converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
     with connection.cursor() as cursor:
-        cursor.cursor.adapters.register_loader(_TIMESTAMPTZ, _C_LOADER)
+        load_timestamps_in_c(connection, cursor.cursor)
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if converters:

@@ -19,6 +19,8 @@ from django.db.backends.postgresql.base import ServerBindingCursor as _ServerBin
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Model
 
+from config.rows import load_timestamps_in_c
+
 
 def available() -> bool:
     """Whether the hand-written statements can run here: they are PostgreSQL's (row locks of one
@@ -144,6 +146,7 @@ def prepared_cursor():
         # PgBouncer in transaction mode work); this cursor asks for it on each statement.
         connection.connection.prepare_threshold = 1_000_000
     raw = _PreparingCursor(connection.connection)
+    load_timestamps_in_c(connection, raw)
     if connection.queries_logged:
         return _LoggedCursor(raw, connection)
     return connection.make_cursor(raw)
