@@ -7,9 +7,9 @@
    publish failed (broker down, process died after commit), and waiting/retrying runs whose
    delay or retry is due. A run handed over but still unclaimed AUTOMATIONS_REDISPATCH_AFTER
    seconds later (a message lost with a broker restart) is published again; duplicates are
-   harmless because a worker must win the claim to run it. Inbound webhook runs are written
-   already marked as handed over (runs.publish_marked): one whose process died between its
-   commit and its publish is published this way, once its mark is that old.
+   harmless because a worker must win the claim to run it. Runs of record triggers and inbound
+   webhooks are written already marked as handed over (runs.publish_marked): one whose process
+   died between its commit and its publish is published this way, once its mark is that old.
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ def on_record_changed(
             root=root,
         )
         if planned is not None:
-            run_create(**planned)
+            run_create(**planned, marked=True)
 
 
 def on_records_changed(

@@ -1,16 +1,23 @@
 """The moment between a record's commit and the hand-over of its run to the broker.
 
-A run is committed with its record; handing it over (marking dispatched_at, publishing) happens
-after the commit. If the database connection dies in that moment (a PostgreSQL restart did
-exactly this in test_postgres_restart), the request must still succeed, since its record and run
-are safely committed, and the relay must publish the run later. Deterministic here: a database
-execute wrapper fails the hand-over's UPDATE as a dropped connection would.
+A run is committed with its record, already marked as handed over (dispatched_at); publishing
+it happens after the commit, and a failed publish undoes the mark so that the relay publishes
+the run on its next tick. If the broker is down and the database connection dies in that moment
+too (a PostgreSQL restart cut connections exactly there in test_postgres_restart), the request
+must still succeed, since its record and run are safely committed, and the relay must publish
+the run once its mark is AUTOMATIONS_REDISPATCH_AFTER old. Deterministic here: publishing fails,
+and a database execute wrapper fails the UPDATE that undoes the mark as a dropped connection
+would.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.db import OperationalError, connection
+from django.utils import timezone
 
 from automations.models import Run
 from automations.runtime.relay import relay
@@ -26,13 +33,11 @@ def _fail_handover(execute, sql, params, many, context):
 
 
 def test_a_database_error_while_handing_over_a_committed_run_does_not_fail_the_request(
-    tenant, monkeypatch
+    tenant, monkeypatch, settings
 ):
+    settings.AUTOMATIONS_REDISPATCH_AFTER = 30
     published: list[str] = []
-    monkeypatch.setattr(
-        "automations.runtime.runs.publish",
-        lambda run_id, **kwargs: published.append(run_id) or True,
-    )
+    monkeypatch.setattr("automations.runtime.runs.publish", lambda run_id, **kwargs: False)
     monkeypatch.setattr(
         "automations.runtime.relay.publish",
         lambda run_id, **kwargs: published.append(run_id) or True,
@@ -48,7 +53,8 @@ def test_a_database_error_while_handing_over_a_committed_run_does_not_fail_the_r
         )
     assert response.status_code == 201
     [run] = Run.objects.filter(automation=automation)
-    assert (run.status, run.dispatched_at) == ("pending", None)
-    assert published == []
-    relay()
+    assert run.status == "pending" and run.dispatched_at is not None  # the mark stayed
+    assert relay()["published"] == 0
+    with time_machine.travel(timezone.now() + timedelta(seconds=31)):
+        relay()
     assert published == [run.id]

@@ -23,19 +23,41 @@ def _automation(tenant, actions=ACTIONS):
     )
 
 
-def test_a_run_never_handed_over_is_published_once(tenant, published):
+def _unpublished_run(tenant):
+    """A record-trigger run as a failed publish leaves it: committed, its hand-over mark undone
+    (runs.publish_marked)."""
     automation = _automation(tenant)
-    make_record(tenant, "contacts", name="Ada")  # no commit in this test: never dispatched
+    make_record(tenant, "contacts", name="Ada")  # no commit in this test: never published
+    Run.objects.filter(automation=automation).update(dispatched_at=None)
     [run] = runs_of(automation)
+    return run
+
+
+def test_a_run_never_handed_over_is_published_once(tenant, published):
+    run = _unpublished_run(tenant)
     assert relay()["published"] == 1
     assert published == [(run.id, None)]
     assert relay()["published"] == 0  # handed over now; not again until it goes stale
 
 
+def test_a_run_whose_process_died_before_publishing_it_is_published_once_stale(
+    tenant, published, settings
+):
+    # Written already marked as handed over; the process died between commit and publish.
+    settings.AUTOMATIONS_REDISPATCH_AFTER = 30
+    automation = _automation(tenant)
+    make_record(tenant, "contacts", name="Ada")
+    [run] = runs_of(automation)
+    assert run.dispatched_at is not None
+    assert relay()["published"] == 0
+    with time_machine.travel(timezone.now() + timedelta(seconds=31)):
+        assert relay()["published"] == 1
+    assert published == [(run.id, None)]
+
+
 def test_a_handed_over_run_left_unclaimed_is_published_again(tenant, published, settings):
     settings.AUTOMATIONS_REDISPATCH_AFTER = 30
-    _automation(tenant)
-    make_record(tenant, "contacts", name="Ada")
+    _unpublished_run(tenant)
     relay()
     with time_machine.travel(timezone.now() + timedelta(seconds=31)):
         assert relay()["published"] == 1
@@ -43,8 +65,7 @@ def test_a_handed_over_run_left_unclaimed_is_published_again(tenant, published, 
 
 
 def test_a_broker_failure_leaves_the_run_for_the_next_tick(tenant, monkeypatch):
-    _automation(tenant)
-    make_record(tenant, "contacts", name="Ada")
+    _unpublished_run(tenant)
     monkeypatch.setattr("automations.runtime.relay.publish", lambda run_id, **kw: False)
     assert relay()["published"] == 0
     assert Run.objects.get().dispatched_at is None
