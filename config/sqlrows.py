@@ -1,8 +1,9 @@
 """Model instances from hand-written SQL that reads several tables in one statement.
 
-The ORM cannot express some statements that hot paths need (an UPDATE ... RETURNING joined to
-other tables, a row lock taken together with related rows), and each statement it does not
-save costs a round trip to PostgreSQL. These helpers keep such SQL tied to the models: the
+The ORM cannot express some statements that hot paths need (a row lock of one table taken
+together with its related rows, the related rows of a row aggregated into one JSON column,
+several writes in one statement), and each statement it does not save costs a round trip to
+PostgreSQL. These helpers keep such SQL tied to the models: the
 select list is generated from a model's concrete fields, and a row slice becomes an instance
 through the fields' own database converters (JSONField decodes its text, for example), exactly
 as a queryset would build it.
@@ -142,8 +143,10 @@ def prepared_cursor():
     connection.ensure_connection()
     connection.validate_thread_sharing()
     if connection.connection.prepare_threshold is None:
-        # Django turns preparation off for the whole connection (so that poolers such as
-        # PgBouncer in transaction mode work); this cursor asks for it on each statement.
+        # Django turns preparation off for the connection (prepare_threshold None, for poolers
+        # such as PgBouncer in transaction mode), and psycopg then ignores even an explicit
+        # prepare=True. A threshold no statement reaches keeps automatic preparation off for
+        # every other cursor while this one prepares its statements explicitly.
         connection.connection.prepare_threshold = 1_000_000
     raw = _PreparingCursor(connection.connection)
     load_timestamps_in_c(connection, raw)

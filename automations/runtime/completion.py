@@ -6,12 +6,13 @@ automation's counters (breaker.record_outcome for a success). Written with the O
 three statements and three round trips to PostgreSQL; here they are one statement with two
 data-modifying CTEs, the same columns and values. Everything else (failures, retries, runs
 resumed after a delay, executions that are not locked) goes through the ORM path, which this
-must stay equal to: tests/runtime/test_completion.py compares the rows both paths write.
+must stay equal to: tests/runtime/test_hot_path.py compares the rows both paths write.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.db import connection
@@ -35,6 +36,7 @@ _ACTION_RUN_COLUMNS = (
 )
 
 
+@cache
 def _sql() -> str:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(c) for c in _ACTION_RUN_COLUMNS)

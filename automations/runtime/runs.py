@@ -102,24 +102,18 @@ def dispatch(run_id: str, *, countdown: float | None = None) -> bool:
         return False
     if not marked:
         return False  # already claimed, finished or deleted
-    if publish(run_id, countdown=countdown):
-        return True
-    try:
-        Run.objects.filter(id=run_id, dispatched_at=now).update(dispatched_at=None)
-    except DatabaseError:
-        # Still marked: the relay publishes it again after AUTOMATIONS_REDISPATCH_AFTER.
-        logger.warning("Could not unmark run %s after a failed publish", run_id)
-    return False
+    return publish_marked(run_id, marked_at=now, countdown=countdown)
 
 
-def publish_marked(run_id: str, *, marked_at: datetime) -> bool:
-    """Publish a run written already marked as handed over (its INSERT set dispatched_at to
-    `marked_at`): dispatch() without its UPDATE, one statement and one commit fewer. If
+def publish_marked(run_id: str, *, marked_at: datetime, countdown: float | None = None) -> bool:
+    """Publish a run marked as handed over at `marked_at` (by its INSERT, or by dispatch()'s
+    UPDATE): for a run written marked, dispatch() without its UPDATE, one statement and one
+    commit fewer. If
     publishing fails the mark is undone and the relay publishes the run on its next tick; were
     the process to die between the commit and the publish, the relay publishes the run once the
     mark is AUTOMATIONS_REDISPATCH_AFTER old. A run nobody else can have published (the relay
     leaves marked runs alone) needs no check that it is still pending."""
-    if publish(run_id):
+    if publish(run_id, countdown=countdown):
         return True
     try:
         Run.objects.filter(id=run_id, dispatched_at=marked_at).update(dispatched_at=None)
