@@ -14,7 +14,6 @@ HMAC. Without a secret every request counts.
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,10 +26,10 @@ from rest_framework.exceptions import Throttled
 
 from automations.models import Automation
 from config.cache_guard import FailOpen
+from config.env import RATE_PATTERN
 
 _guard = FailOpen("Inbound webhook rate limit")
 
-RATE_PATTERN = re.compile(r"\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)s?\s*")
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -51,7 +50,7 @@ def parse_rate(value: str | None) -> Rate | None:
     """'120/min' -> Rate(120, 60); '' or None -> None (no limit)."""
     if value is None or not value.strip():
         return None
-    match = RATE_PATTERN.fullmatch(value)
+    match = RATE_PATTERN.fullmatch(value.strip())
     if match is None:
         raise ImproperlyConfigured(
             f"Rate {value!r} is not valid; use N/sec, N/min, N/hour or N/day, e.g. 120/min"

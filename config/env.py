@@ -1,6 +1,7 @@
 """Small helpers that read settings from the environment and fail loudly on bad values."""
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -65,6 +66,22 @@ def env_float_list(name: str, default: list[float]) -> list[float]:
             raise ImproperlyConfiguredEnv(f"{name}={raw!r}: delays cannot be negative")
         values.append(value)
     return values
+
+
+# A request rate as DRF's throttles read it (which API_RATE_LIMIT feeds): N/sec, N/min, N/hour,
+# N/day, no spaces. automations.ratelimit parses the inbound-webhook rate with the same pattern.
+RATE_PATTERN = re.compile(r"(\d+)/(s|sec|second|m|min|minute|h|hour|d|day)s?")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate such as 120/min, or "" (no limit); anything else fails at start."""
+    value = env_str(name, default).strip()
+    if value and not RATE_PATTERN.fullmatch(value):
+        raise ImproperlyConfiguredEnv(
+            f"{name}={value!r} is not a rate such as 120/min "
+            "(N/sec, N/min, N/hour, N/day; empty turns it off)"
+        )
+    return value
 
 
 def secret_key(var_dir: Path) -> str:

@@ -1,6 +1,5 @@
 """Settings, all read from the environment (see README "Settings")."""
 
-import re
 from pathlib import Path
 
 import dj_database_url
@@ -11,6 +10,7 @@ from config.env import (
     env_float_list,
     env_int,
     env_list,
+    env_rate,
     env_str,
     secret_key,
 )
@@ -181,7 +181,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.ApiKeyRateThrottle"],
 }
-API_RATE_LIMIT = env_str("API_RATE_LIMIT", "3000/min")
+API_RATE_LIMIT = env_rate("API_RATE_LIMIT", "3000/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Automation API",
     "DESCRIPTION": "Automations over CRM records: triggers, conditions and actions.",
@@ -197,14 +197,7 @@ AUTOMATIONS_RETRY_DELAYS = env_float_list("AUTOMATIONS_RETRY_DELAYS", [60.0, 300
 AUTOMATIONS_ALLOW_PRIVATE_URLS = env_bool("AUTOMATIONS_ALLOW_PRIVATE_URLS", False)
 AUTOMATIONS_WEBHOOK_MAX_BYTES = env_int("AUTOMATIONS_WEBHOOK_MAX_BYTES", 262_144, minimum=1024)
 # Inbound webhook deliveries per automation (DRF rate syntax, see automations/ratelimit.py).
-AUTOMATIONS_WEBHOOK_RATE_LIMIT = env_str("AUTOMATIONS_WEBHOOK_RATE_LIMIT", "120/min").strip()
-if AUTOMATIONS_WEBHOOK_RATE_LIMIT and not re.fullmatch(
-    r"\d+\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)s?", AUTOMATIONS_WEBHOOK_RATE_LIMIT
-):
-    raise ImproperlyConfiguredEnv(
-        f"AUTOMATIONS_WEBHOOK_RATE_LIMIT={AUTOMATIONS_WEBHOOK_RATE_LIMIT!r} is not a rate such as "
-        "120/min (N/sec, N/min, N/hour, N/day; empty turns it off)"
-    )
+AUTOMATIONS_WEBHOOK_RATE_LIMIT = env_rate("AUTOMATIONS_WEBHOOK_RATE_LIMIT", "120/min")
 AUTOMATIONS_MAX_CHAIN_DEPTH = env_int("AUTOMATIONS_MAX_CHAIN_DEPTH", 5, minimum=1)
 AUTOMATIONS_RELAY_INTERVAL = env_float_list("AUTOMATIONS_RELAY_INTERVAL", [5.0])[0]
 AUTOMATIONS_LOG_RETENTION_DAYS = env_int("AUTOMATIONS_LOG_RETENTION_DAYS", 90, minimum=1)

@@ -62,3 +62,25 @@ def test_bad_database_url_fails_loudly():
     )
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["API_RATE_LIMIT", "AUTOMATIONS_WEBHOOK_RATE_LIMIT"])
+@pytest.mark.parametrize("bad", ["abc", "120 / min", "120/fortnight", "/min"])
+def test_a_rate_that_drf_could_not_read_fails_at_start(monkeypatch, name, bad):
+    # DRF's throttle reads API_RATE_LIMIT only when a request comes: a bad value used to pass
+    # start-up and then answer every API request with a 500.
+    monkeypatch.setenv(name, bad)
+    with pytest.raises(env.ImproperlyConfiguredEnv, match=name):
+        env.env_rate(name, "120/min")
+
+
+def test_rates_drf_reads_are_accepted(monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    for good in ["3000/min", "5/sec", "10/hour", "1/day", "2/minutes"]:
+        monkeypatch.setenv("R", f" {good} ")
+        value = env.env_rate("R", "")
+        assert value == good
+        SimpleRateThrottle.parse_rate(None, value)  # the reader the API uses
+    monkeypatch.setenv("R", "")
+    assert env.env_rate("R", "120/min") == ""

@@ -17,7 +17,9 @@ _cache: dict[Any, dict] = {}
 
 class CachedSchemaView(SpectacularAPIView):
     def _get_schema_response(self, request) -> Response:
-        version = self.api_version or request.version or self._get_version_parameter(request)
+        # One schema per view: the API has one version, so nothing from the request (a
+        # ?version= query value, say) may choose or add an entry; the cache stays one deep.
+        version = self.api_version
         with _lock:
             if version not in _cache:
                 generator = self.generator_class(

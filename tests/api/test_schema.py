@@ -17,3 +17,14 @@ def test_concurrent_first_requests_for_the_schema_all_succeed_and_agree():
     assert {status for status, _ in results} == {200}
     assert len({content for _, content in results}) == 1
     assert b"/v1/automations" in results[0][1]
+
+
+def test_query_values_cannot_add_schema_cache_entries():
+    # Anyone may fetch the schema: a ?version= per request must not build and keep one each.
+    schema_view._cache.clear()
+    for version in ("a", "b", "c"):
+        response = Client().get(
+            f"/v1/schema?version={version}", HTTP_ACCEPT="application/vnd.oai.openapi+json"
+        )
+        assert response.status_code == 200
+    assert len(schema_view._cache) == 1
