@@ -39,3 +39,5 @@ def _async_commit(sender, connection, **kwargs) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET synchronous_commit TO off")
+        # Read by automations.runtime.runs: a transaction that creates runs commits durably.
+        connection.commits_asynchronously = True

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from automations.context import user_snapshot
@@ -224,6 +224,19 @@ def trigger_data_for(
     }
 
 
+def _durable_before_publishing() -> None:
+    """A transaction that creates runs publishes them after its commit: that commit must be on
+    disk first, even on a worker connection that commits asynchronously (config.celery).
+    Otherwise a worker could execute a new run (call its webhook) and PostgreSQL then crash
+    and lose the transaction that created it; redoing that transaction creates the run again
+    under a new id, and the webhook's receiver could not tell the second call from a new
+    event. Only chains (an automation's change triggering another) and the schedule
+    dispatcher create runs on worker connections; a run's own execution is unaffected."""
+    if getattr(connection, "commits_asynchronously", False) and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO on")
+
+
 def run_create(
     *,
     automation: Automation,
@@ -256,6 +269,8 @@ def run_create(
         error_code=error_code,
         error_message=error_message,
     )
+    if status == Run.Status.PENDING:
+        _durable_before_publishing()
     if marked and status == Run.Status.PENDING:
         run.dispatched_at = run.due_at
         run.save(force_insert=True)
@@ -276,6 +291,7 @@ def runs_create_pending(runs: list[Run]) -> list[Run]:
     and hand them to Celery once that commits, PUBLISH_BATCH ids per message."""
     if not runs:
         return runs
+    _durable_before_publishing()
     Run.objects.bulk_create(runs, batch_size=PUBLISH_BATCH)
     run_ids = [run.id for run in runs]
     transaction.on_commit(lambda: dispatch_many(run_ids))

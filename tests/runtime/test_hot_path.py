@@ -276,3 +276,25 @@ def test_worker_connections_commit_asynchronously_when_set(
     finally:
         fresh.close()
         connection_created.disconnect(dispatch_uid="async-commit")
+
+
+def test_a_transaction_creating_runs_commits_durably_on_an_async_worker_connection(
+    tenant, postgres_only, monkeypatch
+):
+    """Runs are published after commit: that commit must reach the disk first, or a crash could
+    lose a run some worker already executed, and redoing its cause would create it anew."""
+    _, _, run = _one_action_run(tenant)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO off")  # as a worker connection is
+    monkeypatch.setattr(connection, "commits_asynchronously", True, raising=False)
+
+    def mode():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    assert mode() == "off"
+    executor.execute(run.id)  # the run's own execution creates no run: stays asynchronous
+    assert mode() == "off"
+    make_record(tenant, "contacts", name="Bob")  # its record.created run is published
+    assert mode() == "on"
