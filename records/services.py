@@ -335,6 +335,8 @@ def records_bulk_update(
     automation engine writes the batch's runs together. As with record_update, a record the
     data does not change is neither written nor an event.
     """
+    if isinstance(records_or_filter, (str, Record)):
+        raise TypeError("records_or_filter takes several records or ids: pass a list")
     fields = module_fields(module)
     cleaned = _clean_values(module=module, fields=fields, data=data, partial=True)
     scope = Record.objects.filter(module=module)
@@ -353,6 +355,7 @@ def records_bulk_update(
         changed += _bulk_update_batch(
             module=module,
             fields=fields,
+            scope=scope,
             ids=ids[start : start + BULK_BATCH],
             cleaned=cleaned,
             actor=actor,
@@ -366,14 +369,17 @@ def _bulk_update_batch(
     *,
     module: Module,
     fields: list[Field],
+    scope: QuerySet,
     ids: list[str],
     cleaned: Mapping[str, Any],
     actor: AbstractBaseUser | None,
     cause: dict | None,
 ) -> int:
     now = timezone.now()
-    # Locked in id order, so two bulk updates over the same records cannot deadlock.
-    locked = Record.objects.select_for_update().filter(module=module, pk__in=ids).order_by("pk")
+    # Locked in id order, so two bulk updates over the same records cannot deadlock. The filter
+    # is applied again under the lock: a record changed since the ids were listed so that it no
+    # longer matches (status no longer "new", say) is left alone.
+    locked = scope.filter(pk__in=ids).select_for_update().order_by("pk")
     written: list[Record] = []
     changes: list[RecordChange] = []
     for record in locked:

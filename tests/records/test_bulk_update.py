@@ -6,6 +6,7 @@ from django.db.models import Q
 
 from config.api.errors import ValidationFailed
 from records import services
+from records.models import Record
 from records.services import records_bulk_update
 from records.signals import record_changed, records_changed
 from tests.factories import make_record
@@ -113,3 +114,36 @@ def test_only_records_of_the_given_module_are_touched(tenant, other_tenant):
     lead.refresh_from_db()
     foreign.refresh_from_db()
     assert "status" not in lead.values and "status" not in foreign.values
+
+
+def test_a_record_that_stopped_matching_before_its_batch_is_locked_is_left_alone(
+    tenant, monkeypatch
+):
+    records = _contacts(tenant, 3, status="new")
+    real_batch = services._bulk_update_batch
+
+    def someone_changes_one_first(**kwargs):
+        # Between listing the ids and locking them, another request moves one record on.
+        Record.objects.filter(pk=records[0].pk).update(values={"name": "C0", "status": "lost"})
+        return real_batch(**kwargs)
+
+    monkeypatch.setattr(services, "_bulk_update_batch", someone_changes_one_first)
+    changed = records_bulk_update(
+        module=tenant.module("contacts"),
+        records_or_filter={"values__status": "new"},
+        data={"status": "contacted"},
+    )
+    assert changed == 2
+    statuses = [Record.objects.get(pk=r.pk).values["status"] for r in records]
+    assert statuses == ["lost", "contacted", "contacted"]
+
+
+@pytest.mark.parametrize("one", ["id", "record"])
+def test_a_single_record_or_id_is_refused_rather_than_misread(tenant, one):
+    [record] = _contacts(tenant, 1, status="new")
+    with pytest.raises(TypeError, match="pass a list"):
+        records_bulk_update(
+            module=tenant.module("contacts"),
+            records_or_filter=record.pk if one == "id" else record,
+            data={"status": "done"},
+        )
