@@ -24,10 +24,12 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import requests
+import urllib3
 from django.conf import settings
 from requests_hardened import Config
 from requests_hardened.ip_filter import InvalidIPAddress
@@ -70,9 +72,24 @@ def _manager() -> GuardedManager:
     )
 
 
-def _read_limited(response: requests.Response) -> str:
+def _read_limited(response: requests.Response, *, deadline: float) -> str:
+    """The start of the body, read by `deadline` (time.monotonic()): requests' read timeout
+    bounds each read, not the whole, and a receiver that sends a byte every few seconds would
+    otherwise hold the worker past its run's lease (the relay would then hand the run to
+    another worker, which would call again)."""
     chunks, size = [], 0
-    for chunk in response.iter_content(chunk_size=8192):
+    while True:
+        # read1: what has arrived (up to 8 KiB), not a full 8 KiB, so the deadline is seen.
+        try:
+            chunk = response.raw.read1(8192, decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError as err:  # as iter_content would convert
+            raise requests.Timeout(str(err)) from err
+        except urllib3.exceptions.HTTPError as err:
+            raise requests.ConnectionError(str(err)) from err
+        if not chunk:
+            break
+        if time.monotonic() > deadline:
+            raise requests.Timeout("the response took longer than the timeout as a whole")
         chunks.append(chunk)
         size += len(chunk)
         if size >= MAX_READ_BODY:
@@ -124,6 +141,7 @@ class CallWebhook(Action):
             }
         )
         output: dict[str, Any] = {"url": url, "method": method, "webhook_id": msg_id}
+        deadline = time.monotonic() + CONNECT_TIMEOUT + timeout
         try:
             response = _manager().send_request(
                 method,
@@ -162,7 +180,7 @@ class CallWebhook(Action):
             ) from err
         with response:
             try:
-                text = _read_limited(response)
+                text = _read_limited(response, deadline=deadline)
             except requests.RequestException as err:
                 raise ActionError(
                     "action_timeout"

@@ -166,3 +166,40 @@ def test_the_logged_body_is_truncated(tenant, httpserver):
     make_record(tenant, "deals", name="Big")
     drain()
     assert len(runs_of(automation)[0].action_runs.get().output["body"]) == 2000
+
+
+def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_timeout(tenant, httpserver):
+    # Each byte comes well within the read timeout; the answer as a whole does not.
+    def trickle(request):
+        def body():
+            for _ in range(12):
+                time.sleep(0.5)
+                yield b"."
+
+        return Response(body(), direct_passthrough=True)
+
+    httpserver.expect_request("/trickle").respond_with_handler(trickle)
+    automation = _hook(tenant, httpserver.url_for("/trickle"), timeout=1)
+    make_record(tenant, "deals", name="Big")
+    started = time.monotonic()
+    drain()
+    run = runs_of(automation)[0]
+    assert (run.status, run.error_code) == ("retrying", "action_timeout")
+    assert time.monotonic() - started < 5.5  # cut at about 4 s (connect 3 s + 1 s), not 6 s
+
+
+def test_a_receiver_that_stalls_midway_through_its_answer_is_an_action_timeout(tenant, httpserver):
+    def stall(request):
+        def body():
+            yield b"partial"
+            time.sleep(2.5)
+            yield b"rest"
+
+        return Response(body(), direct_passthrough=True)
+
+    httpserver.expect_request("/stall").respond_with_handler(stall)
+    automation = _hook(tenant, httpserver.url_for("/stall"), timeout=1)
+    make_record(tenant, "deals", name="Big")
+    drain()
+    run = runs_of(automation)[0]
+    assert (run.status, run.error_code) == ("retrying", "action_timeout")
