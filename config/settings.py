@@ -129,6 +129,10 @@ CACHES["automations"] = (
         "BACKEND": "config.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "automations",
+        # Read on every record save, inside its transaction: a Redis that hangs rather than
+        # refuses must fail fast (matching then falls back to a short-lived local index)
+        # instead of holding the record's row lock for redis-py's default of 5 s and more.
+        "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
     }
     if REDIS_URL
     else {
@@ -213,6 +217,10 @@ AUTOMATIONS_REDISPATCH_AFTER = env_float_list("AUTOMATIONS_REDISPATCH_AFTER", [6
 # execution leaves its run pending and the relay publishes it again after
 # AUTOMATIONS_REDISPATCH_AFTER), so no run is lost or done twice. See docs/RELIABILITY.md.
 AUTOMATIONS_WORKER_ASYNC_COMMIT = env_bool("AUTOMATIONS_WORKER_ASYNC_COMMIT", True)
+# The few fixed statements of the hot paths (config.sqlrows.prepared_cursor) are prepared:
+# parsed and planned once per connection. Turn off behind a pooler that cannot keep prepared
+# statements (PgBouncer in transaction mode before 1.21, or without max_prepared_statements).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.backends.postgresql.base import ServerBindingCursor as _ServerBindingCursor
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
@@ -139,7 +140,10 @@ class _PreparingCursor(_ServerBindingCursor):
 def prepared_cursor():
     """A cursor of Django's connection (queries logged and wrapped as any other) whose
     statements are prepared. Only for the few fixed statements of hot paths: each distinct
-    statement stays prepared for the life of the connection (psycopg keeps up to 100)."""
+    statement stays prepared for the life of the connection (psycopg keeps up to 100). With
+    settings.DATABASE_PREPARED_STATEMENTS off, an ordinary cursor."""
+    if not settings.DATABASE_PREPARED_STATEMENTS:
+        return connection.cursor()
     connection.ensure_connection()
     connection.validate_thread_sharing()
     if connection.connection.prepare_threshold is None:

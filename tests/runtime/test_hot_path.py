@@ -298,3 +298,27 @@ def test_a_transaction_creating_runs_commits_durably_on_an_async_worker_connecti
     assert mode() == "off"
     make_record(tenant, "contacts", name="Bob")  # its record.created run is published
     assert mode() == "on"
+
+
+def test_prepared_statements_can_be_turned_off(tenant, postgres_only, settings):
+    # Behind a pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
+    settings.DATABASE_PREPARED_STATEMENTS = False
+
+    def prepared() -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return {row[0] for row in cursor.fetchall()}
+
+    before = prepared()
+    _, record, run = _one_action_run(tenant)
+    assert executor.execute(run.id) == Run.Status.SUCCESS
+    assert prepared() == before
+    record.refresh_from_db()
+    assert record.values["status"] == "done"
+    settings.DATABASE_PREPARED_STATEMENTS = True
+    _, _, second = _one_action_run(tenant, "Bob")
+    executor.execute(second.id)
+    statements = " ".join(prepared())
+    assert "FROM automations_run r" in statements  # the run's lock-and-load
+    assert "UPDATE records_record" in statements  # the record's values
+    assert "WITH logged AS" in statements  # the finishing statement
