@@ -80,7 +80,8 @@ class Result:
 
     @property
     def passed(self) -> bool:
-        return all(f.passed is not False for f in self.figures)
+        # A scenario that stopped before measuring anything (no figures) did not pass.
+        return bool(self.figures) and all(f.passed is not False for f in self.figures)
 
     def line(self) -> str:
         figures = "; ".join(f.text() for f in self.figures)
@@ -135,12 +136,6 @@ def postgres_version() -> str:
 
 def redis_version() -> str:
     return str(redis_client().info("server").get("redis_version", "?"))
-
-
-def ratio_check(ratio: float, *, at_most: float | None = None, at_least: float | None = None):
-    if at_most is not None:
-        return ratio <= at_most
-    return ratio >= at_least
 
 
 # ---------------------------------------------------------------------------------------------

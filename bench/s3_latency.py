@@ -21,6 +21,7 @@ from bench.common import (
     Figure,
     Result,
     Worker,
+    machine,
     percentile,
     redis_client,
     reset_state,
@@ -92,9 +93,16 @@ def s2_rate(cfg: Config, flow: Flow) -> tuple[float, str]:
     if "S2" in cfg.shared:
         return cfg.shared["S2"]["engine"], "S2 in this run"
     saved = RESULTS / "S2.json"
+    mode = "quick" if cfg.quick else ("full" if cfg.full else "default")
     if saved.exists():
         data = json.loads(saved.read_text())
-        return data["figures"][0]["value"], f"S2 of {data.get('at', 'an earlier run')}"
+        # Only a finished S2 of the same size, on this machine, sets the pace.
+        if (
+            data.get("figures")
+            and data.get("params", {}).get("mode") == mode
+            and data.get("machine") == machine()
+        ):
+            return data["figures"][0]["value"], f"S2 of {data.get('at', 'an earlier run')}"
     return engine_rate(flow, cfg.pick(1000, quick=300)), "measured here"
 
 

@@ -1,9 +1,10 @@
 """S5: the API under concurrent load, against a bare DRF endpoint that returns a constant.
 
 One gunicorn (the README's production settings: 4 sync workers) serves the product's URLs and
-/bench/bare (bench/urls.py: a DRF APIView with no authentication, permission or throttle that
-returns a constant). wrk on 127.0.0.1 drives each endpoint for a fixed time with a fixed number
-of connections, alternating the bare endpoint and the endpoint under test; the figure is the
+/bench/bare (bench/urls.py: a DRF APIView that returns a constant, behind the project's DRF
+defaults: API key authentication, permission and throttle; /bench/bare-anon has none of
+them). wrk on 127.0.0.1 drives each endpoint for a fixed time with a fixed number of
+connections, alternating the bare endpoint and the endpoint under test; the figure is the
 median of the per-round ratios of requests per second. Every answer must be a 2xx.
 
 Data: a workspace with 10,000 automations (record, schedule and webhook triggers mixed), and
