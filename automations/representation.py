@@ -158,9 +158,6 @@ ACTION_RUN_FIELDS = (
     "error_code",
     "error_message",
 )
-_RESUMING = frozenset(
-    s.value for s in (Run.Status.WAITING, Run.Status.RETRYING, Run.Status.PENDING)
-)
 
 
 def _action_row_data(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -208,7 +205,7 @@ def _run_row_data(row: Mapping[str, Any], actions: list[dict[str, Any]]) -> dict
         "error_message": row["error_message"] or None,
         "version": row["version"],
         "attempts": row["attempts"],
-        "resumes_at": iso(row["due_at"]) if row["status"] in _RESUMING else None,
+        "resumes_at": iso(row["due_at"]) if row["status"] in Run.ACTIVE_STATUSES else None,
         "created_at": iso(row["created_at"]),
         "started_at": iso(row["started_at"]),
         "completed_at": iso(row["completed_at"]),

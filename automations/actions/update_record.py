@@ -12,10 +12,6 @@ from records.selectors import module_get, record_for_update
 from records.services import record_update
 
 
-def _validation_message(err: ValidationFailed) -> str:
-    return err.message
-
-
 class UpdateRecord(Action):
     type = "update_record"
     transactional = True
@@ -31,7 +27,7 @@ class UpdateRecord(Action):
                 record=record, data=updates, actor=ctx.actor, cause=ctx.chain, locked=True
             )
         except ValidationFailed as err:
-            raise ActionError("validation_error", _validation_message(err), permanent=True) from err
+            raise ActionError("validation_error", err.message, permanent=True) from err
         changed = sorted(
             key
             for key in set(before) | set(updated.values)

@@ -44,17 +44,6 @@ BATCH = 1_000
 MAX_BATCHES = 100  # up to 100,000 due automations per tick
 
 
-def next_run_at_for(
-    automation: Automation, *, after: dt.datetime | None = None
-) -> dt.datetime | None:
-    """The first due time after `after` (default now) of an enabled schedule automation."""
-    if not automation.enabled or automation.trigger_type != SCHEDULE:
-        return None
-    return next_run_after(
-        automation.trigger.get("schedule", ""), automation.timezone, after or timezone.now()
-    )
-
-
 def latest_due_time(
     expr: str, tz_name: str, *, earliest: dt.datetime, now: dt.datetime
 ) -> dt.datetime:

@@ -1,28 +1,9 @@
 import pytest
 
-from automations.runtime import matching
+# Security tests run runs in-process like the runtime tests: the same autouse fixtures apply.
+from tests.runtime.conftest import _fresh_matching_index, published
 
-
-@pytest.fixture(autouse=True)
-def _fresh_matching_index():
-    # Ids repeat across tests on SQLite: never let one test's index serve another.
-    matching.clear()
-    yield
-    matching.clear()
-
-
-@pytest.fixture(autouse=True)
-def published(monkeypatch):
-    """No broker: record what would be published instead of sending it."""
-    sent: list[str] = []
-
-    def fake_publish(run_id: str, *, countdown: float | None = None, force: bool = False) -> bool:
-        sent.append(run_id)
-        return True
-
-    monkeypatch.setattr("automations.runtime.runs.publish", fake_publish)
-    monkeypatch.setattr("automations.runtime.relay.publish", fake_publish)
-    return sent
+__all__ = ["_fresh_matching_index", "published"]
 
 
 @pytest.fixture(autouse=True)

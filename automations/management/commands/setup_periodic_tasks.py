@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from automations.runtime.periodic import setup_periodic_tasks
 
@@ -12,7 +12,6 @@ class Command(BaseCommand):
     def handle(self, *args, database: str, **options) -> None:
         names = setup_periodic_tasks(using=database)
         if not names:
-            self.stderr.write("django_celery_beat tables are missing; run migrate first")
-            return
+            raise CommandError("django_celery_beat tables are missing; run migrate first")
         for name in names:
             self.stdout.write(f"ok: {name}")
