@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -106,15 +105,10 @@ def enforce(key: str, rate_setting: str | None, what: str) -> None:
         )
 
 
-def limit_inbound_webhook(
-    *, automation: Automation, body: bytes, headers: Mapping[str, str]
-) -> None:
-    """The per-automation limit on POST /v1/webhooks/...; see the module docstring."""
-    if automation.webhook_secret:
-        from automations.runtime.webhooks_inbound import verify_signature
-
-        lowered = {k.lower(): v for k, v in headers.items()}
-        verify_signature(secret=automation.webhook_secret, body=body, headers=lowered)
+def limit_inbound_webhook(*, automation: Automation) -> None:
+    """The per-automation limit on POST /v1/webhooks/...; see the module docstring. Called by
+    webhooks_inbound.receive once the signature (if any) is verified, so that unsigned
+    requests to a signed automation cannot use up its deliveries."""
     enforce(
         f"webhook:{automation.id}",
         settings.AUTOMATIONS_WEBHOOK_RATE_LIMIT,

@@ -14,7 +14,6 @@ from automations import selectors
 from automations.api.schemas import RunSchema
 from automations.engine.templates import format_datetime
 from automations.models import Notification
-from automations.ratelimit import limit_inbound_webhook
 from automations.representation import run_data
 from automations.runtime import webhooks_inbound
 from automations.runtime.notifications import (
@@ -110,8 +109,6 @@ class InboundWebhookView(APIView):
             automation_id=automation_id, webhook_path=webhook_path
         )
         body = _read_limited(request)
-        # 429 over AUTOMATIONS_WEBHOOK_RATE_LIMIT (signed automations: after the signature).
-        limit_inbound_webhook(automation=automation, body=body, headers=request.headers)
         delivery = webhooks_inbound.receive(
             automation=automation,
             method=request.method,

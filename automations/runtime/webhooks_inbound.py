@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from standardwebhooks import Webhook
 
 from automations.models import Automation, InboundDelivery, Run
+from automations.ratelimit import limit_inbound_webhook
 from automations.runtime.runs import chain_for, run_create, trigger_data_for
 from automations.trigger_types import WEBHOOK
 from config.api.errors import ApiError
@@ -107,6 +108,7 @@ def receive(
     lowered = {k.lower(): v for k, v in headers.items()}
     if automation.webhook_secret:
         verify_signature(secret=automation.webhook_secret, body=body, headers=lowered)
+    limit_inbound_webhook(automation=automation)  # 429 over AUTOMATIONS_WEBHOOK_RATE_LIMIT
     payload = parse_body(body, content_type)
     webhook = {
         "method": method,
