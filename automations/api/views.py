@@ -663,7 +663,7 @@ class WorkspaceView(WorkspaceAPIView):
         from automations.actions.call_webhook import outbound_signing_secret
 
         workspace = self.workspace(request)
-        return envelope(
+        response = envelope(
             {
                 "slug": workspace.slug,
                 "name": workspace.name,
@@ -671,3 +671,5 @@ class WorkspaceView(WorkspaceAPIView):
                 "outbound_webhook_signature": "standard-webhooks-v1",
             }
         )
+        response["Cache-Control"] = "no-store"  # it holds a secret
+        return response

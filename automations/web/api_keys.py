@@ -52,8 +52,8 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
-    if plain_key:
-        response["Cache-Control"] = "no-store"
+    # The page shows the workspace's webhook signing secret, and a new key once: never cached.
+    response["Cache-Control"] = "no-store"
     return response
 
 

@@ -33,7 +33,9 @@ def test_users_lists_only_own_members(tenant, other_tenant):
 
 
 def test_each_workspace_sees_its_own_outbound_webhook_secret(tenant, other_tenant):
-    mine = tenant.client.get("/v1/workspace").json()["data"]
+    response = tenant.client.get("/v1/workspace")
+    assert response["Cache-Control"] == "no-store"  # it holds a secret
+    mine = response.json()["data"]
     theirs = other_tenant.client.get("/v1/workspace").json()["data"]
     assert mine["slug"] == "acme" and theirs["slug"] == "globex"
     assert mine["outbound_webhook_secret"].startswith("whsec_")

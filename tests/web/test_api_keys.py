@@ -50,3 +50,4 @@ def test_api_keys_page_shows_the_outbound_webhook_signing_secret(web, tenant):
 
     page = web.get("/settings/api-keys/")
     assert outbound_signing_secret(workspace_id=tenant.workspace.id) in page.content.decode()
+    assert page["Cache-Control"] == "no-store"  # a browser must not keep the secret
