@@ -38,7 +38,13 @@ from automations.trigger_types import (
 from config.api.errors import ApiError, ValidationFailed
 from config.api.openapi import COMMON, boolean_parameter, errors, page_parameters
 from config.api.pagination import PageParams, page_params, paginate
-from config.api.views import WorkspaceAPIView, envelope, json_object, reject_unknown_keys
+from config.api.views import (
+    WorkspaceAPIView,
+    bool_param,
+    envelope,
+    json_object,
+    reject_unknown_keys,
+)
 from config.rows import value_rows
 from records.fieldtypes import FieldValueError, clean_value, parse_datetime_value
 from records.models import Record
@@ -48,8 +54,6 @@ from records.services import SYSTEM_KEYS, record_snapshot
 TAG = "automations"
 TEMPLATES_TAG = "email templates"
 _ERRORS = errors(404, *COMMON)
-_TRUE = ("true", "1", "yes")
-_FALSE = ("false", "0", "no")
 
 
 def _reject_unknown_params(request: Request, allowed: set[str]) -> None:
@@ -73,17 +77,6 @@ def _automation_or_404(request: Request, automation_id: str) -> Automation:
 def _automation_not_found(automation_id: str) -> ApiError:
     # Another workspace's automation is "not found" too: ids never leak across workspaces.
     return ApiError("not_found", f"Automation {automation_id} not found", status_code=404)
-
-
-def _bool_param(request: Request, name: str) -> bool | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    if raw.lower() in _TRUE:
-        return True
-    if raw.lower() in _FALSE:
-        return False
-    raise ValidationFailed([(name, f"must be true or false, got {raw!r}")])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -126,7 +119,7 @@ class AutomationListView(WorkspaceAPIView):
         workspace = self.workspace(request)
         filters = {
             "module": request.query_params.get("module") or None,
-            "enabled": _bool_param(request, "enabled"),
+            "enabled": bool_param(request, "enabled"),
             "trigger_type": trigger_type,
             "search": (request.query_params.get("search") or "").strip() or None,
         }

@@ -33,7 +33,7 @@ from config.api.openapi import (
     page_parameters,
 )
 from config.api.pagination import page_params, paginate
-from config.api.views import WorkspaceAPIView, envelope
+from config.api.views import WorkspaceAPIView, bool_param, envelope
 
 
 def _read_limited(request: Request) -> bytes:
@@ -143,17 +143,6 @@ def notification_data(notification: Notification) -> dict:
     }
 
 
-def _flag(value: str | None, name: str) -> bool | None:
-    if value in (None, ""):
-        return None
-    lowered = value.lower()  # no strip(): exactly what the schema's pattern documents
-    if lowered in ("true", "1", "yes"):
-        return True
-    if lowered in ("false", "0", "no"):
-        return False
-    raise ValidationFailed([(name, f"must be true or false, got {value!r}")])
-
-
 class NotificationListView(WorkspaceAPIView):
     @extend_schema(
         operation_id="notifications_list",
@@ -174,7 +163,7 @@ class NotificationListView(WorkspaceAPIView):
         unknown = set(request.query_params) - {"unread", "page", "per_page"}
         if unknown:
             raise ValidationFailed([(k, "unknown query parameter") for k in sorted(unknown)])
-        unread = _flag(request.query_params.get("unread"), "unread")
+        unread = bool_param(request, "unread")
         params = page_params(request.query_params)
         items = notifications_for(user=request.user, workspace=workspace)
         if unread is not None:

@@ -41,3 +41,16 @@ def reject_unknown_keys(data: dict, allowed: set[str], prefix: str = "") -> None
                 for key in unknown
             ]
         )
+
+
+def bool_param(request: Request, name: str) -> bool | None:
+    """A true/false query parameter (true/1/yes, false/0/no, any case; the schema's
+    boolean_parameter documents exactly these); absent or empty is None."""
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise ValidationFailed([(name, f"must be true or false, got {raw!r}")])
