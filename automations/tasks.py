@@ -25,7 +25,9 @@ def execute_runs(run_ids: list[str]) -> None:
         try:
             execute(run_id)
         except Exception:
-            # The run stays claimed; the relay hands it on when its lease expires.
+            # Its transaction rolled back: a run with only database actions is pending again
+            # (the relay publishes it after AUTOMATIONS_REDISPATCH_AFTER); one with email or
+            # webhook actions stays claimed until its lease expires and the relay reclaims it.
             logger.exception("Run %s raised; going on with the rest of the batch", run_id)
 
 

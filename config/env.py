@@ -50,6 +50,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_seconds(name: str, default: float, *, minimum: float) -> float:
+    """One number of seconds, at least `minimum`."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfiguredEnv(f"{name}={raw!r} is not a number of seconds") from None
+    if value < minimum:
+        raise ImproperlyConfiguredEnv(f"{name}={raw!r}: must be at least {minimum:g} seconds")
+    return value
+
+
 def env_float_list(name: str, default: list[float]) -> list[float]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":

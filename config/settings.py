@@ -11,6 +11,7 @@ from config.env import (
     env_int,
     env_list,
     env_rate,
+    env_seconds,
     env_str,
     secret_key,
 )
@@ -204,14 +205,15 @@ AUTOMATIONS_WEBHOOK_MAX_BYTES = env_int("AUTOMATIONS_WEBHOOK_MAX_BYTES", 262_144
 # Inbound webhook deliveries per automation (DRF rate syntax, see automations/ratelimit.py).
 AUTOMATIONS_WEBHOOK_RATE_LIMIT = env_rate("AUTOMATIONS_WEBHOOK_RATE_LIMIT", "120/min")
 AUTOMATIONS_MAX_CHAIN_DEPTH = env_int("AUTOMATIONS_MAX_CHAIN_DEPTH", 5, minimum=1)
-AUTOMATIONS_RELAY_INTERVAL = env_float_list("AUTOMATIONS_RELAY_INTERVAL", [5.0])[0]
+AUTOMATIONS_RELAY_INTERVAL = env_seconds("AUTOMATIONS_RELAY_INTERVAL", 5.0, minimum=0.1)
 AUTOMATIONS_LOG_RETENTION_DAYS = env_int("AUTOMATIONS_LOG_RETENTION_DAYS", 90, minimum=1)
 # How long a worker owns a claimed run before the relay may hand it to another worker; renewed
 # before each action, so it must exceed the longest single action (webhook timeout 30 s).
 AUTOMATIONS_RUN_LEASE = env_int("AUTOMATIONS_RUN_LEASE", 120, minimum=1)
 # A run handed to the broker but still unclaimed after this many seconds is published again
 # (a message lost with a broker restart); duplicates are harmless.
-AUTOMATIONS_REDISPATCH_AFTER = env_float_list("AUTOMATIONS_REDISPATCH_AFTER", [60.0])[0]
+# (0 would publish every handed-over run again on every relay tick.)
+AUTOMATIONS_REDISPATCH_AFTER = env_seconds("AUTOMATIONS_REDISPATCH_AFTER", 60.0, minimum=1.0)
 # Worker connections commit without waiting for the WAL flush (PostgreSQL's
 # synchronous_commit=off). A PostgreSQL crash can then lose a worker's last few hundred
 # milliseconds of commits, never half of one: every such transaction is re-derivable (a lost

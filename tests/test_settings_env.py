@@ -84,3 +84,12 @@ def test_rates_drf_reads_are_accepted(monkeypatch):
         SimpleRateThrottle.parse_rate(None, value)  # the reader the API uses
     monkeypatch.setenv("R", "")
     assert env.env_rate("R", "120/min") == ""
+
+
+def test_a_single_number_of_seconds_with_a_floor(monkeypatch):
+    monkeypatch.setenv("AUTOMATIONS_REDISPATCH_AFTER", "30")
+    assert env.env_seconds("AUTOMATIONS_REDISPATCH_AFTER", 60.0, minimum=1.0) == 30.0
+    for bad, why in (("0", "at least 1"), ("5,10", "not a number"), ("soon", "not a number")):
+        monkeypatch.setenv("AUTOMATIONS_REDISPATCH_AFTER", bad)
+        with pytest.raises(env.ImproperlyConfiguredEnv, match=why):
+            env.env_seconds("AUTOMATIONS_REDISPATCH_AFTER", 60.0, minimum=1.0)
