@@ -90,6 +90,10 @@ def _notify_run_failed(*, run_id: str, tripped: bool) -> None:
     if run is None:
         return
     automation = run.automation
+    if automation.disabled_reason and not tripped:
+        # Its circuit breaker has tripped, which sends a notice of its own: runs that fail
+        # around it (the rest of a bulk change that matched it before) add none each.
+        return
     handling = automation.error_handling or {}
     notify = handling.get("notify_on_failure", True)
     if not notify and not tripped:

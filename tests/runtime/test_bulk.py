@@ -106,3 +106,30 @@ def _reloaded(records):
     for record in records:
         record.refresh_from_db()
     return records
+
+
+def test_a_bulk_change_failing_an_automation_sends_no_notice_per_record_once_it_is_disabled(
+    tenant, messages, django_capture_on_commit_callbacks
+):
+    from automations.models import Notification
+    from automations.runtime import matching
+
+    automation = make_automation(
+        tenant, trigger={"type": "record.updated", "module": "contacts"}, actions=MARK
+    )
+    # Conditions that cannot be evaluated (as if written around validation): every run fails.
+    type(automation).objects.filter(pk=automation.pk).update(
+        conditions=[{"field": "name", "operator": "bogus", "value": 1}]
+    )
+    matching.invalidate(tenant.workspace.id)
+    records = [make_record(tenant, "contacts", name=f"C{i}") for i in range(20)]
+    with django_capture_on_commit_callbacks(execute=True):
+        _bulk(tenant, records, {"status": "seen"})
+    runs = runs_of(automation)
+    assert len(runs) == 20 and {r.status for r in runs} == {Run.Status.FAILED}
+    automation.refresh_from_db()
+    assert not automation.enabled  # the breaker tripped at its 5th failure
+    titles = list(Notification.objects.filter(user=tenant.user).values_list("title", flat=True))
+    # The notices are sent after the batch commits, when the breaker has tripped: one notice
+    # that it was disabled (with the last error), not one per failed record.
+    assert titles == [f"Automation disabled: {automation.name}"]
