@@ -31,6 +31,16 @@ def execute_runs(run_ids: list[str]) -> None:
             logger.exception("Run %s raised; going on with the rest of the batch", run_id)
 
 
+@shared_task(name="automations.drain_ready", acks_late=True, ignore_result=True)
+def drain_ready() -> int:
+    """Execute runs handed over through the ready list (automations.runtime.handover) until it
+    stays empty; a message only wakes a worker, it carries no run."""
+    from automations.runtime.executor import execute
+    from automations.runtime.handover import drain
+
+    return drain(execute)
+
+
 @shared_task(name="automations.relay", ignore_result=True)
 def relay() -> dict:
     """Publish due runs never handed over, and reclaim runs whose worker died (beat)."""

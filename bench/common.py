@@ -244,7 +244,22 @@ def vacuum_analyze(*tables: str) -> None:
 
 
 def queue_length(queue: str = "celery") -> int:
+    """Celery messages waiting in the broker."""
     return int(redis_client().llen(queue))
+
+
+def ready_length() -> int:
+    """Run ids waiting in the engine's ready list (automations.runtime.handover)."""
+    from automations.runtime import handover
+
+    return int(redis_client().llen(handover.READY))
+
+
+def drop_handed_over() -> None:
+    """Forget every run handed to the workers (for scenarios that run no worker)."""
+    from automations.runtime import handover
+
+    redis_client().delete("celery", handover.READY, handover.BELL, handover.LISTENER)
 
 
 # ---------------------------------------------------------------------------------------------

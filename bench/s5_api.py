@@ -30,11 +30,11 @@ from bench.common import (
     Gunicorn,
     Result,
     clone_automations,
+    drop_handed_over,
     ensure_history,
     make_automation,
     make_tenant,
     median,
-    redis_client,
     vacuum_analyze,
 )
 
@@ -205,7 +205,7 @@ def run(cfg: Config) -> Result:
                     ratios[name].append(measured / bare)
                 anonymous.append(wrk(web.base + "/bench/bare-anon", seconds=seconds, headers={}))
     finally:
-        redis_client().delete("celery")  # the webhook runs' messages: no worker here
+        drop_handed_over()  # the webhook runs' messages: no worker here
         Path(script.name).unlink(missing_ok=True)
 
     labels = {

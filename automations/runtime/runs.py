@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from django.utils import timezone
 from automations.context import user_snapshot
 from automations.engine.conditions import ConditionError, evaluate_conditions
 from automations.models import Automation, Run
+from automations.runtime import handover
 from automations.trigger_types import MANUAL
 from config.api.errors import ApiError
 from config.ids import make_id
@@ -55,30 +57,40 @@ PUBLISH_BATCH = 1_000
 
 
 def publish(run_id: str, *, countdown: float | None = None, force: bool = False) -> bool:
-    """Send the run's id to the broker; False (logged) when the broker cannot be reached.
+    """Hand the run to the workers; False (logged) when the broker cannot be reached.
 
+    With Redis, a run due now goes through the ready list (automations.runtime.handover);
+    one due later, or any run on the embedded broker, travels in a Celery message of its own.
     `force` (the relay) tries even while a recent failure pauses ordinary publishing.
     """
     from automations.tasks import execute_run
 
-    return _send(execute_run, [run_id], countdown=countdown, force=force, what=f"run {run_id}")
+    if not countdown and handover.available():
+        return _send(lambda: handover.push([run_id]), force=force, what=f"run {run_id}")
+    return _send(
+        lambda: execute_run.apply_async(args=[run_id], countdown=countdown, retry=False),
+        force=force,
+        what=f"run {run_id}",
+    )
 
 
 def publish_many(run_ids: list[str]) -> bool:
-    """Send up to PUBLISH_BATCH run ids in one message; False (logged) as publish()."""
+    """Hand up to PUBLISH_BATCH runs over at once; False (logged) as publish()."""
     from automations.tasks import execute_runs
 
-    return _send(execute_runs, [run_ids], what=f"{len(run_ids)} runs")
+    if handover.available():
+        return _send(lambda: handover.push(run_ids), what=f"{len(run_ids)} runs")
+    return _send(
+        lambda: execute_runs.apply_async(args=[run_ids], retry=False), what=f"{len(run_ids)} runs"
+    )
 
 
-def _send(
-    task: Any, args: list, *, what: str, countdown: float | None = None, force: bool = False
-) -> bool:
+def _send(send: Callable[[], object], *, what: str, force: bool = False) -> bool:
     global _broker_down_until
     if not force and time.monotonic() < _broker_down_until:
         return False
     try:
-        task.apply_async(args=args, countdown=countdown, retry=False)
+        send()
     except Exception:
         logger.warning("Could not publish %s; the relay will retry", what, exc_info=True)
         _broker_down_until = time.monotonic() + BROKER_BACKOFF

@@ -1,0 +1,218 @@
+"""Handing runs to workers through a Redis list, with a Celery message only to wake a worker.
+
+Why: a Celery message per run cost more CPU than executing a one-action run (S2: two pool
+processes drain a no-op task at ~1,000/s, the engine did ~370 runs/s at one message per run),
+and under load that overhead is what made events queue up (S3). With Redis as the broker,
+runs ready to execute now are pushed onto a list (READY); pool processes pop their ids and
+execute them (`drain`, the task automations.drain_ready). A Celery message starts a drain only
+when no drain is on its way to the list already:
+
+- BELL is set while a drain message is on its way: set by whoever sends one, deleted by the
+  drain that receives it before its first pop. A push that finds it set sends nothing.
+- LISTENER is set while one drain, having emptied the list, waits on it (BLPOP) for up to
+  AUTOMATIONS_DRAIN_LINGER seconds. A push that finds it sends nothing either: the waiting
+  drain takes the id at once. At most one drain waits, so the other pool processes stay free
+  for Celery's other tasks; the waiting drain stops being the listener as soon as it has work.
+- A drain that pops a batch and leaves ids behind rings for a helper (BELL), so every free pool
+  process joins in on a backlog.
+
+Every check-and-set above is one Lua script, atomic against the push's own: an id pushed while
+BELL or LISTENER is set is always popped by the drain they stand for (the cases are walked
+through in docs/RELIABILITY.md).
+
+Nothing is lost when a process dies holding ids it popped, or Redis loses the list: the runs
+are marked as handed over (dispatched_at), and the relay publishes them again once the mark is
+AUTOMATIONS_REDISPATCH_AFTER old, as for a lost Celery message. An id popped twice runs once:
+the executor locks the run's row and skips a run that is finished or taken.
+
+Without Redis (the embedded filesystem broker) each run travels in a message of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from functools import cache
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+READY = "automations:ready"
+BELL = "automations:ready:bell"
+LISTENER = "automations:ready:listener"
+
+# A bell whose drain message was lost (a broker restart) must not silence pushes for long: a
+# push after it expires sends a new message. Ten seconds is far longer than a message takes to
+# reach an idle worker; under a backlog the drains ring again on their own.
+BELL_TTL_MS = 10_000
+# How many ids a drain takes per pop: few, so two drains share a backlog evenly and a process
+# that dies leaves few runs to the relay.
+POP_BATCH = 10
+# A drain returns to Celery after this long even under a steady stream, ringing for a
+# successor first, so other tasks and a warm shutdown never wait long behind it.
+DRAIN_BUDGET = 10.0
+
+# KEYS: ready, bell, listener. ARGV: bell ttl (ms), run ids... Returns 1 when the caller must
+# send a drain message.
+_PUSH = """
+redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 1 end
+return 0
+"""
+
+# KEYS: ready, bell. ARGV: count, bell ttl (ms). Returns {ids, ring}: ring is 1 when ids are
+# left behind and the caller must send a drain message for a helper.
+_POP = """
+local ids = redis.call('LPOP', KEYS[1], ARGV[1])
+if not ids then return {{}, 0} end
+if redis.call('LLEN', KEYS[1]) > 0
+   and redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then
+  return {ids, 1}
+end
+return {ids, 0}
+"""
+
+# KEYS: listener. ARGV: our token, ttl (ms). 1 when we are (still) the listener.
+_LISTEN = """
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+# KEYS: ready, listener. ARGV: our token. Stops listening; returns how many ids wait, which a
+# push made while we still listened did not ring for: the caller must drain them.
+_UNLISTEN = """
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+return redis.call('LLEN', KEYS[1])
+"""
+
+
+def available() -> bool:
+    """Runs go through the list only when the broker is Redis."""
+    return _broker_url().startswith(("redis://", "rediss://", "unix://"))
+
+
+def push(run_ids: list[str]) -> bool:
+    """Hand runs over for execution now; raises if Redis cannot be reached. True when this
+    push sent a drain message (the others found one on its way, or a drain listening)."""
+    client = _client()
+    if _script(_PUSH)(keys=[READY, BELL, LISTENER], args=[BELL_TTL_MS, *run_ids], client=client):
+        return ring_now(client)
+    return False
+
+
+def ring_now(client) -> bool:
+    """Send the drain message that BELL now says is on its way; if it cannot be sent, clear
+    BELL so the next push tries again, and raise."""
+    from automations.tasks import drain_ready
+
+    try:
+        drain_ready.apply_async(retry=False)
+    except Exception:
+        try:
+            client.delete(BELL)
+        except Exception:  # Redis gone too: the bell expires on its own
+            logger.debug("Could not clear the drain bell", exc_info=True)
+        raise
+    return True
+
+
+def drain(execute: Callable[[str], object], *, linger: float | None = None) -> int:
+    """Pop and execute ready runs until the list stays empty for `linger` seconds or the
+    budget is spent; returns how many ids were executed."""
+    linger = settings.AUTOMATIONS_DRAIN_LINGER if linger is None else linger
+    client = _client(blocking=True)
+    client.delete(BELL)  # from here on, a push that finds no listener sends a new message
+    token = f"{os.getpid()}:{time.monotonic_ns()}"
+    pop, listen, unlisten = _script(_POP), _script(_LISTEN), _script(_UNLISTEN)
+    started = time.monotonic()
+    idle_since: float | None = None
+    done = 0
+    while True:
+        ids, ring = pop(keys=[READY, BELL], args=[POP_BATCH, BELL_TTL_MS], client=client)
+        if ring:
+            _ring_quietly(client)
+        if ids:
+            idle_since = None
+            done += _execute_all(execute, [i.decode() for i in ids])
+        left = DRAIN_BUDGET - (time.monotonic() - started)
+        if left <= 0:
+            # Hand the rest (if any) to a successor: a message now, unless one is on its way.
+            if client.llen(READY) and client.set(BELL, "1", nx=True, px=BELL_TTL_MS):
+                _ring_quietly(client)
+            return done
+        if ids:
+            continue
+        idle_since = idle_since or time.monotonic()
+        wait = min(linger - (time.monotonic() - idle_since), left)
+        if wait <= 0 or not listen(keys=[LISTENER], args=[token, _ms(wait) + 2_000], client=client):
+            return done  # lingered long enough, or another drain listens already
+        got = client.blpop([READY], timeout=wait)
+        waiting = unlisten(keys=[READY, LISTENER], args=[token], client=client)
+        if got is not None:
+            idle_since = None
+            done += _execute_all(execute, [got[1].decode()])
+        elif not waiting and time.monotonic() - idle_since >= linger:
+            return done
+
+
+def _execute_all(execute: Callable[[str], object], run_ids: list[str]) -> int:
+    from django.db import close_old_connections
+
+    for run_id in run_ids:
+        try:
+            execute(run_id)
+        except Exception:
+            # Its transaction rolled back: a database-only run is pending again (the relay
+            # publishes it after AUTOMATIONS_REDISPATCH_AFTER); one with email or webhook
+            # actions stays claimed until its lease expires and the relay reclaims it. A
+            # broken connection is replaced before the next run.
+            logger.exception("Run %s raised; going on with the others", run_id)
+            close_old_connections()
+    return len(run_ids)
+
+
+def _ring_quietly(client) -> None:
+    try:
+        ring_now(client)
+    except Exception:
+        # BELL is cleared again: the next push rings; the relay covers the rest.
+        logger.warning("Could not send a drain message", exc_info=True)
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
+def _broker_url() -> str:
+    from config.celery import app
+
+    return str(app.conf.broker_url or "")
+
+
+def _client(*, blocking: bool = False):
+    """A client of the broker's Redis (the list travels with the messages that wake its
+    drains). Pushes fail fast, inside a record's on-commit hand-over; a drain's reads must
+    outlast its longest BLPOP."""
+    if blocking:
+        return _redis(_broker_url(), settings.AUTOMATIONS_DRAIN_LINGER + 5)
+    return _redis(_broker_url(), 1.0)
+
+
+@cache
+def _redis(url: str, timeout: float):
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=1.0)
+
+
+@cache
+def _script(source: str):
+    """A Lua script, sent by its SHA (and loaded again if Redis restarted empty); every call
+    passes the client it runs on."""
+    return _client().register_script(source)

@@ -1,0 +1,211 @@
+"""The ready list (automations.runtime.handover) on the real Redis: which pushes send a drain
+message, what a drain pops and executes, and when it waits, hands over and stops.
+
+Messages are counted in the broker's own queue (the Redis list "celery"); no worker runs here,
+so the drains are called in this process with a recording `execute`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from django.conf import settings
+
+from automations.runtime import handover, runs
+
+pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="the ready list needs Redis")
+
+QUEUE = "celery"
+
+
+@pytest.fixture
+def redis():
+    client = handover._client(blocking=True)
+    keys = [handover.READY, handover.BELL, handover.LISTENER, QUEUE]
+    client.delete(*keys)
+    yield client
+    client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def real_publish(monkeypatch):
+    # The runtime tests' autouse fixture fakes publish(); these tests want the real one.
+    monkeypatch.setattr(runs, "publish", _real_publish)
+    monkeypatch.setattr(runs, "_broker_down_until", 0.0)
+
+
+_real_publish = runs.publish
+
+
+def messages(redis) -> list[str]:
+    """Task names of the Celery messages waiting in the broker."""
+    return [json.loads(raw)["headers"]["task"] for raw in redis.lrange(QUEUE, 0, -1)]
+
+
+def ready(redis) -> list[str]:
+    return [item.decode() for item in redis.lrange(handover.READY, 0, -1)]
+
+
+def wait_for(condition, timeout: float = 5.0) -> None:
+    pause = threading.Event()
+    for _ in range(int(timeout / 0.01)):
+        if condition():
+            return
+        pause.wait(0.01)
+    raise AssertionError("condition not met in time")
+
+
+class Recorder:
+    def __init__(self, fail: set[str] = frozenset()) -> None:
+        self.ran: list[str] = []
+        self.fail = fail
+        self.got_one = threading.Event()
+
+    def __call__(self, run_id: str) -> None:
+        self.ran.append(run_id)
+        self.got_one.set()
+        if run_id in self.fail:
+            raise RuntimeError(f"{run_id} failed")
+
+
+def test_the_first_push_sends_one_drain_message_and_later_ones_none(redis):
+    assert handover.push(["run_a"]) is True
+    assert handover.push(["run_b", "run_c"]) is False
+    assert messages(redis) == ["automations.drain_ready"]
+    assert ready(redis) == ["run_a", "run_b", "run_c"]
+
+
+def test_a_drain_executes_everything_in_order_and_a_later_push_rings_again(redis):
+    handover.push([f"run_{i}" for i in range(25)])
+    redis.delete(QUEUE)  # the message that started this drain
+    recorder = Recorder()
+
+    assert handover.drain(recorder, linger=0) == 25
+
+    assert recorder.ran == [f"run_{i}" for i in range(25)]
+    assert ready(redis) == []
+    # Popping the first 10 of 25 left 15 behind: one message for a helper, not one per pop.
+    assert messages(redis) == ["automations.drain_ready"]
+    redis.delete(QUEUE, handover.BELL)  # that helper started
+    assert handover.push(["run_late"]) is True
+    assert messages(redis) == ["automations.drain_ready"]
+
+
+def test_the_drain_clears_the_bell_before_it_pops(redis):
+    handover.push(["run_a"])
+    assert redis.exists(handover.BELL)
+    handover.drain(Recorder(), linger=0)
+    assert not redis.exists(handover.BELL)
+
+
+def test_a_run_that_raises_does_not_stop_the_others(redis):
+    handover.push(["run_a", "run_b", "run_c"])
+    recorder = Recorder(fail={"run_b"})
+    assert handover.drain(recorder, linger=0) == 3
+    assert recorder.ran == ["run_a", "run_b", "run_c"]
+
+
+def test_a_lingering_drain_takes_a_new_run_without_a_message(redis):
+    recorder = Recorder()
+    drain = threading.Thread(target=lambda: handover.drain(recorder, linger=5))
+    drain.start()
+    try:
+        wait_for(lambda: redis.exists(handover.LISTENER))
+
+        assert handover.push(["run_x"]) is False  # the listener takes it: no message
+        assert recorder.got_one.wait(5)
+        assert recorder.ran == ["run_x"]
+        assert messages(redis) == []
+    finally:
+        drain.join(10)
+    assert not drain.is_alive()
+    assert not redis.exists(handover.LISTENER)
+
+
+def test_ids_pushed_while_the_listener_gives_up_are_drained_not_stranded(redis):
+    # The moment between the listener's BLPOP timing out and it stepping down: a push then
+    # finds the listener and sends nothing, so stepping down must report the id waiting.
+    token = "pid:1"
+    redis.set(handover.LISTENER, token)
+    assert handover.push(["run_y"]) is False
+    unlisten = handover._script(handover._UNLISTEN)
+    assert unlisten(keys=[handover.READY, handover.LISTENER], args=[token], client=redis) == 1
+    assert not redis.exists(handover.LISTENER)
+    recorder = Recorder()
+    handover.drain(recorder, linger=0)
+    assert recorder.ran == ["run_y"]
+
+
+def test_a_stale_listener_of_a_dead_process_silences_pushes_only_until_it_expires(redis):
+    redis.set(handover.LISTENER, "pid:dead", px=50)
+    assert handover.push(["run_a"]) is False
+    wait_for(lambda: not redis.exists(handover.LISTENER))
+    assert handover.push(["run_b"]) is True
+    assert messages(redis) == ["automations.drain_ready"]
+
+
+def test_a_drain_past_its_budget_hands_the_rest_to_a_successor(redis, monkeypatch):
+    monkeypatch.setattr(handover, "DRAIN_BUDGET", 0.0)
+    handover.push([f"run_{i}" for i in range(25)])
+    redis.delete(QUEUE, handover.BELL)
+    recorder = Recorder()
+
+    assert handover.drain(recorder, linger=5) == 10  # one pop, then the budget is spent
+
+    assert ready(redis) == [f"run_{i}" for i in range(10, 25)]
+    assert messages(redis) == ["automations.drain_ready"]
+
+
+def test_a_failed_drain_message_clears_the_bell_so_the_next_push_tries_again(redis, monkeypatch):
+    from automations.tasks import drain_ready
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(drain_ready, "apply_async", broker_down)
+    with pytest.raises(ConnectionError):
+        handover.push(["run_a"])
+    assert not redis.exists(handover.BELL)
+    assert ready(redis) == ["run_a"]  # harmless: the relay publishes the run again
+
+
+def test_publish_uses_the_list_for_runs_due_now_and_a_message_for_later_ones(redis):
+    assert runs.publish("run_now") is True
+    assert runs.publish("run_later", countdown=30) is True
+    assert runs.publish_many(["run_1", "run_2"]) is True
+
+    assert ready(redis) == ["run_now", "run_1", "run_2"]
+    assert sorted(messages(redis)) == ["automations.drain_ready", "automations.execute_run"]
+
+
+@pytest.fixture
+def dead_broker():
+    """The broker (and so the ready list) on a port nobody listens on, then back."""
+    from config.celery import app
+    from tests.e2e.conftest import free_port, reset_broker_connections
+
+    original = app.conf.broker_url
+    app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    reset_broker_connections(app)
+    yield
+    app.conf.broker_url = original
+    reset_broker_connections(app)
+
+
+def test_an_unreachable_broker_pauses_publishing_but_not_the_relay(redis, dead_broker):
+    from config.celery import app
+
+    assert runs.publish("run_a") is False  # logged; the run stays for the relay
+    assert runs._broker_down_until > 0
+
+    app.conf.broker_url = settings.CELERY_BROKER_URL  # Redis is back
+    # On-commit publishing does not try again for BROKER_BACKOFF seconds...
+    assert runs.publish("run_b") is False
+    assert ready(redis) == []
+    # ...the relay does, and a success ends the pause.
+    assert runs.publish("run_c", force=True) is True
+    assert ready(redis) == ["run_c"]
+    assert runs._broker_down_until == 0.0
+    assert runs.publish("run_d") is True
