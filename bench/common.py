@@ -539,6 +539,19 @@ class Worker:
     def children(self) -> list[int]:
         return _children(self.process.pid) if self.process else []
 
+    def idle(self) -> bool:
+        """Nothing left to do: no task running or reserved in the worker (asked over Celery's
+        remote control), no message in the queue and no run id in the ready list."""
+        from config.celery import app
+
+        if queue_length() or ready_length():
+            return False
+        inspect = app.control.inspect(timeout=1.0)
+        active, reserved = inspect.active(), inspect.reserved()
+        if not active or reserved is None:
+            return False  # no answer yet
+        return not any(active.values()) and not any(reserved.values())
+
     def rss_kb(self) -> int:
         """Resident memory of the pool processes (the ones that execute runs)."""
         return sum(rss_kb(pid) for pid in self.children())

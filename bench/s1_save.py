@@ -173,7 +173,7 @@ def run_matching(cfg: Config) -> Result:
     assert queued >= written
     return Result(
         scenario="S1b",
-        title="record save that matches one automation (run written, handed to Celery)",
+        title="record save that matches one automation (run written and handed over)",
         figures=[
             Figure(
                 name="time per save",

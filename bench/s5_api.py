@@ -63,7 +63,12 @@ def wrk(url: str, *, seconds: int, headers: dict[str, str], script: str | None =
 def setup_automations(count: int):
     """A workspace with `count` automations: 70% record, 20% schedule and 10% webhook
     triggers, created in interleaved chunks so that every page shows the mix."""
-    tenant = make_tenant(f"s5-{int(time.time())}")  # the history workspace is kept: no reset
+    from accounts.models import Workspace
+
+    # No reset_state() here: the history workspace (1,000,000 logs) is kept between runs. An
+    # earlier run's automations workspace is not: it would add 10,000 automations each time.
+    Workspace.objects.filter(slug__startswith="s5-").delete()
+    tenant = make_tenant(f"s5-{int(time.time())}")
     create_task = [{"type": "create_record", "config": {"module": "tasks", "data": {"name": "x"}}}]
     record = make_automation(
         tenant,
