@@ -17,8 +17,12 @@ class MembershipInline(admin.TabularInline):
 class WorkspaceAdmin(admin.ModelAdmin):
     list_display = ("slug", "name", "member_count", "created_at")
     search_fields = ("slug", "name")
-    readonly_fields = ("created_at",)
+    readonly_fields = ("created_at", "webhook_secret_rotated_at")
+    # The secrets are shown to the workspace's own members (API keys page, GET /v1/workspace);
+    # what they derive from is never typed in by hand: rotate with the action.
+    exclude = ("webhook_secret_nonce", "previous_webhook_secret_nonce")
     inlines = (MembershipInline,)
+    actions = ("rotate_webhook_secret",)
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).annotate(_members=Count("memberships"))
@@ -30,6 +34,16 @@ class WorkspaceAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Workspace | None = None):
         # The slug is in session cookies and API clients' config: fixed once created.
         return (*self.readonly_fields, "slug") if obj else self.readonly_fields
+
+    @admin.action(description="Rotate the webhook signing secret (the old one signs for 24 h more)")
+    def rotate_webhook_secret(self, request: HttpRequest, queryset) -> None:
+        from automations.signing import rotate
+
+        for workspace in queryset:
+            rotate(workspace=workspace)
+        self.message_user(
+            request, f"Rotated the signing secret of {queryset.count()} workspace(s)."
+        )
 
     def save_model(self, request, obj: Workspace, form, change: bool) -> None:
         if change:

@@ -8,6 +8,14 @@ class Workspace(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Outbound webhooks are signed with a secret derived from SECRET_KEY, the workspace id and
+    # this random value (automations.signing), so the database alone never holds a secret.
+    # Empty until the first rotation, as for every workspace before secrets could be rotated.
+    webhook_secret_nonce = models.CharField(max_length=64, blank=True, default="")
+    # The value before the last rotation: its secret still signs, beside the new one, for a
+    # grace period after webhook_secret_rotated_at, so receivers can switch over.
+    previous_webhook_secret_nonce = models.CharField(max_length=64, blank=True, default="")
+    webhook_secret_rotated_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.slug

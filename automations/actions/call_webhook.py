@@ -1,12 +1,12 @@
 """call_webhook: an HTTP request to an external URL, signed with Standard Webhooks headers.
 
 Signing: every request carries `webhook-id`, `webhook-timestamp` and `webhook-signature`
-(https://www.standardwebhooks.com). The secret is per workspace, derived from SECRET_KEY and
-the workspace id (`outbound_signing_secret`), so nothing extra is stored; it is shown to the
-workspace in the UI/API so a receiver can verify with any Standard Webhooks library, e.g.
-`standardwebhooks.Webhook(secret).verify(raw_body, request_headers)`. Rotating SECRET_KEY
-rotates every workspace's secret. `webhook-id` is `<log id>_<action index>`: the same on every
-retry of the action, so a receiver can drop duplicates (delivery is at least once).
+(https://www.standardwebhooks.com), signed with the workspace's secret (automations.signing:
+shown to the workspace in the UI and the API, rotatable, with both secrets signing for a day
+after a rotation), so a receiver can verify with any Standard Webhooks library, e.g.
+`standardwebhooks.Webhook(secret).verify(raw_body, request_headers)`. `webhook-id` is
+`<log id>_<action index>`: the same on every retry of the action, so a receiver can drop
+duplicates (delivery is at least once).
 
 Safety: requests go through requests-hardened, which resolves the host, refuses loopback,
 private, link-local and other non-public addresses on the address actually connected to, and
@@ -20,9 +20,6 @@ are retried.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Mapping
@@ -33,8 +30,8 @@ import urllib3
 from django.conf import settings
 from requests_hardened import Config
 from requests_hardened.ip_filter import InvalidIPAddress
-from standardwebhooks import Webhook
 
+from automations import signing
 from automations.actions.base import Action, ActionContext, ActionError
 from automations.engine.templates import format_datetime
 from automations.netguard import GuardedManager
@@ -46,16 +43,6 @@ MAX_READ_BODY = 64 * 1024
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RETRYABLE_STATUSES = frozenset({408, 429})
 USER_AGENT = "automations-webhook/1.0"
-
-
-def outbound_signing_secret(*, workspace_id: int) -> str:
-    """The workspace's Standard Webhooks secret (whsec_ + base64 of 32 bytes)."""
-    digest = hmac.new(
-        settings.SECRET_KEY.encode(),
-        f"automations.outbound-webhook:{workspace_id}".encode(),
-        hashlib.sha256,
-    ).digest()
-    return "whsec_" + base64.b64encode(digest).decode()
 
 
 def _manager() -> GuardedManager:
@@ -132,12 +119,13 @@ class CallWebhook(Action):
             if not any(k.lower() == "content-type" for k in headers):
                 headers["Content-Type"] = "application/json"
         msg_id = ctx.idempotency_key
-        signer = Webhook(outbound_signing_secret(workspace_id=ctx.workspace.id))
         headers.update(
             {
                 "webhook-id": msg_id,
                 "webhook-timestamp": str(int(ctx.now.timestamp())),
-                "webhook-signature": signer.sign(msg_id, ctx.now, payload),
+                "webhook-signature": signing.signature(
+                    ctx.workspace, msg_id=msg_id, at=ctx.now, payload=payload
+                ),
             }
         )
         output: dict[str, Any] = {"url": url, "method": method, "webhook_id": msg_id}

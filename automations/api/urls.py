@@ -16,6 +16,7 @@ urlpatterns = [
     path("automations/<str:automation_id>/test", views.AutomationTestView.as_view()),
     path("automations/<str:automation_id>/trigger", views.AutomationTriggerView.as_view()),
     path("workspace", views.WorkspaceView.as_view()),
+    path("workspace/webhook_secret/rotate", views.WorkspaceSecretRotateView.as_view()),
     path("email_templates", views.EmailTemplateListView.as_view()),
     path("email_templates/<str:name>", views.EmailTemplateDetailView.as_view()),
 ]

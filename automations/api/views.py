@@ -11,10 +11,11 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from automations import selectors, services
+from automations import selectors, services, signing
 from automations.api import schemas
 from automations.dryrun import dry_run
 from automations.models import Automation, EmailTemplate, Run
@@ -627,6 +628,42 @@ class EmailTemplateDetailView(WorkspaceAPIView):
         return envelope({"name": name, "deleted": True})
 
 
+_WORKSPACE_ENVELOPE = inline_serializer(
+    "WorkspaceEnvelope",
+    {
+        "data": inline_serializer(
+            "Workspace",
+            {
+                "slug": serializers.CharField(),
+                "name": serializers.CharField(),
+                "outbound_webhook_secret": serializers.CharField(),
+                "outbound_webhook_signature": serializers.CharField(),
+                "previous_outbound_webhook_secret_expires_at": serializers.DateTimeField(
+                    allow_null=True
+                ),
+            },
+        )
+    },
+)
+
+
+def _workspace_response(workspace) -> Response:
+    response = envelope(
+        {
+            "slug": workspace.slug,
+            "name": workspace.name,
+            "outbound_webhook_secret": signing.current_secret(workspace),
+            "outbound_webhook_signature": "standard-webhooks-v1",
+            # Until then, requests are signed with the secret before the last rotation too.
+            "previous_outbound_webhook_secret_expires_at": iso(
+                signing.previous_secret_expires_at(workspace)
+            ),
+        }
+    )
+    response["Cache-Control"] = "no-store"  # it holds a secret
+    return response
+
+
 class WorkspaceView(WorkspaceAPIView):
     """The caller's workspace and the secret its outbound webhooks are signed with, so that a
     receiver can verify them (Standard Webhooks: `Webhook(secret).verify(body, headers)`)."""
@@ -634,35 +671,28 @@ class WorkspaceView(WorkspaceAPIView):
     @extend_schema(
         tags=["Workspace"],
         operation_id="workspace_retrieve",
-        responses={
-            200: inline_serializer(
-                "WorkspaceEnvelope",
-                {
-                    "data": inline_serializer(
-                        "Workspace",
-                        {
-                            "slug": serializers.CharField(),
-                            "name": serializers.CharField(),
-                            "outbound_webhook_secret": serializers.CharField(),
-                            "outbound_webhook_signature": serializers.CharField(),
-                        },
-                    )
-                },
-            ),
-            **errors(*COMMON),
-        },
+        responses={200: _WORKSPACE_ENVELOPE, **errors(*COMMON)},
     )
     def get(self, request: Request) -> Response:
-        from automations.actions.call_webhook import outbound_signing_secret
+        return _workspace_response(self.workspace(request))
 
+
+class WorkspaceSecretRotateView(WorkspaceAPIView):
+    """A new outbound webhook signing secret, for a workspace whose secret leaked. The old one
+    keeps signing beside it for 24 hours (two signatures per request), so receivers can switch
+    without refusing a delivery. Owners and admins of the workspace only."""
+
+    @extend_schema(
+        tags=["Workspace"],
+        operation_id="workspace_webhook_secret_rotate",
+        summary="Rotate the outbound webhook signing secret (owners and admins)",
+        request=None,
+        responses={200: _WORKSPACE_ENVELOPE, **errors(*COMMON)},
+    )
+    def post(self, request: Request) -> Response:
         workspace = self.workspace(request)
-        response = envelope(
-            {
-                "slug": workspace.slug,
-                "name": workspace.name,
-                "outbound_webhook_secret": outbound_signing_secret(workspace_id=workspace.id),
-                "outbound_webhook_signature": "standard-webhooks-v1",
-            }
-        )
-        response["Cache-Control"] = "no-store"  # it holds a secret
-        return response
+        if not signing.may_rotate(user=request.user, workspace=workspace):
+            raise PermissionDenied(
+                "Only owners and admins of the workspace may rotate its signing secret."
+            )
+        return _workspace_response(signing.rotate(workspace=workspace))

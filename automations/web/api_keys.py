@@ -1,14 +1,16 @@
-"""API keys of the current workspace: create (the key is shown once), revoke, last used."""
+"""API keys of the current workspace: create (the key is shown once), revoke, last used; and
+the workspace's webhook signing secret, which owners and admins can rotate."""
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import ApiKey
 from accounts.services import api_key_create, api_key_revoke
-from automations.actions.call_webhook import outbound_signing_secret
+from automations import signing
 from automations.web.layout import workspace_view
 
 
@@ -48,7 +50,9 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
             "keys": _keys(request),
             "form": form,
             "plain_key": plain_key,
-            "webhook_secret": outbound_signing_secret(workspace_id=request.workspace.id),
+            "webhook_secret": signing.current_secret(request.workspace),
+            "previous_secret_expires_at": signing.previous_secret_expires_at(request.workspace),
+            "may_rotate": signing.may_rotate(user=request.user, workspace=request.workspace),
         },
         status=status,
     )
@@ -65,4 +69,18 @@ def api_key_revoke_view(request: HttpRequest, key_id: int) -> HttpResponse:
         raise Http404("No such API key")
     api_key_revoke(api_key=key)
     messages.success(request, f"Key {key.prefix}… revoked.")
+    return redirect("web:api_keys")
+
+
+@workspace_view
+@require_POST
+def webhook_secret_rotate_view(request: HttpRequest) -> HttpResponse:
+    if not signing.may_rotate(user=request.user, workspace=request.workspace):
+        raise PermissionDenied("Only owners and admins of the workspace may rotate its secret.")
+    signing.rotate(workspace=request.workspace)
+    messages.success(
+        request,
+        "New signing secret created. Webhooks carry a signature with the previous secret too "
+        "for the next 24 hours: update your receivers before then.",
+    )
     return redirect("web:api_keys")

@@ -80,6 +80,11 @@ urlpatterns = [
     # API keys
     path("settings/api-keys/", api_keys.api_key_list, name="api_keys"),
     path(
+        "settings/webhook-secret/rotate",
+        api_keys.webhook_secret_rotate_view,
+        name="webhook_secret_rotate",
+    ),
+    path(
         "settings/api-keys/<int:key_id>/revoke", api_keys.api_key_revoke_view, name="api_key_revoke"
     ),
     # The seed's notification links look like /deals/rec_...: open the record page.

@@ -10,7 +10,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 from werkzeug import Response
 
-from automations.actions.call_webhook import outbound_signing_secret
+from automations.signing import current_secret
 from tests.factories import make_record
 from tests.runtime.support import drain, make_automation, runs_of
 
@@ -56,7 +56,7 @@ def test_the_request_is_signed_so_the_receiver_can_verify_it(tenant, httpserver)
     make_record(tenant, "deals", name="Big")
     drain()
     [(request, _)] = httpserver.log
-    secret = outbound_signing_secret(workspace_id=tenant.workspace.id)
+    secret = current_secret(tenant.workspace)
     Webhook(secret).verify(request.get_data(as_text=True), dict(request.headers))
     # The secret a receiver needs is the one the API shows to the workspace.
     shown = tenant.client.get("/v1/workspace").json()["data"]["outbound_webhook_secret"]

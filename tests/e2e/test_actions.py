@@ -3,8 +3,8 @@
 import pytest
 from standardwebhooks import Webhook
 
-from automations.actions.call_webhook import outbound_signing_secret
 from automations.models import Notification, Run
+from automations.signing import current_secret
 from records.services import record_update
 from tests.e2e.helpers import create_via_api, finished_runs
 from tests.factories import make_record
@@ -122,7 +122,7 @@ def test_call_webhook_is_signed_and_retried_with_the_same_id(
     requests = [request for request, _ in httpserver.log]
     assert len(requests) == 2
     assert requests[0].headers["webhook-id"] == requests[1].headers["webhook-id"]
-    Webhook(outbound_signing_secret(workspace_id=tenant.workspace.id)).verify(
+    Webhook(current_secret(tenant.workspace)).verify(
         requests[1].get_data(as_text=True), dict(requests[1].headers)
     )
     assert tenant.module("tasks").records.count() == 1  # not repeated by the retry

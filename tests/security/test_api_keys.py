@@ -25,7 +25,8 @@ from accounts import selectors
 from accounts.models import ApiKey, hash_api_key
 from accounts.selectors import api_key_by_plain
 from accounts.services import api_key_create, api_key_revoke
-from automations.actions.call_webhook import outbound_signing_secret
+from automations import signing
+from automations.signing import current_secret
 from tests.runtime.support import make_automation
 
 TOKEN = re.compile(r"[A-Za-z0-9_\-]{20,}")
@@ -91,6 +92,13 @@ def test_a_database_dump_contains_no_usable_api_key(tenant, other_tenant):
         HTTP_X_API_KEY=other_tenant.key,
     )
     assert response.status_code == 202
+    # One workspace's signing secret rotated (stored state), the other never (derived only).
+    rotated = signing.rotate(workspace=other_tenant.workspace)
+    signing_secrets = [
+        current_secret(tenant.workspace),
+        current_secret(rotated),
+        signing.secret_for(rotated.id, rotated.previous_webhook_secret_nonce),
+    ]
 
     dumps = [_table_dump()]
     pg = _pg_dump()
@@ -103,8 +111,8 @@ def test_a_database_dump_contains_no_usable_api_key(tenant, other_tenant):
         assert key not in dump
         assert secret[:16] not in dump, "a large part of a key is stored"
         assert hash_api_key(key) in dump  # the hash is what is stored
-    secret = outbound_signing_secret(workspace_id=tenant.workspace.id)
-    assert secret not in dump and secret.removeprefix("whsec_")[:20] not in dump
+    for secret in signing_secrets:
+        assert secret not in dump and secret.removeprefix("whsec_")[:20] not in dump
 
     # Nothing in the dump works as a key: not the hashes, not the prefixes, nothing.
     tokens = set(TOKEN.findall(dump))

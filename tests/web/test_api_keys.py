@@ -46,8 +46,8 @@ def test_another_workspaces_key_cannot_be_revoked(web, other_tenant):
 
 
 def test_api_keys_page_shows_the_outbound_webhook_signing_secret(web, tenant):
-    from automations.actions.call_webhook import outbound_signing_secret
+    from automations.signing import current_secret
 
     page = web.get("/settings/api-keys/")
-    assert outbound_signing_secret(workspace_id=tenant.workspace.id) in page.content.decode()
+    assert current_secret(tenant.workspace) in page.content.decode()
     assert page["Cache-Control"] == "no-store"  # a browser must not keep the secret
