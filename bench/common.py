@@ -259,7 +259,7 @@ def drop_handed_over() -> None:
     """Forget every run handed to the workers (for scenarios that run no worker)."""
     from automations.runtime import handover
 
-    redis_client().delete("celery", handover.READY, handover.BELL, handover.LISTENER)
+    redis_client().delete("celery", handover.READY, handover.BELL, handover.LISTENERS)
 
 
 # ---------------------------------------------------------------------------------------------

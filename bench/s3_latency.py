@@ -49,7 +49,7 @@ def noop_latencies(count: int, rate: float) -> list[float]:
     redis = redis_client()
     # A drain that emptied the ready list waits on it for AUTOMATIONS_DRAIN_LINGER, holding a
     # pool process: the no-op phase starts with both processes free, as the engine's does.
-    wait_until(lambda: not redis.exists(handover.LISTENER), timeout=30, what="the drain to end")
+    wait_until(lambda: not redis.exists(handover.LISTENERS), timeout=30, what="the drain to end")
     redis.delete(NOOP_KEY)
     paced(count, rate, lambda i: noop.delay("lat", time.time()), deadline=count / rate + 60)
     wait_until(lambda: redis.llen(NOOP_KEY) >= count, timeout=60, what="no-op tasks")

@@ -216,7 +216,7 @@ AUTOMATIONS_RUN_LEASE = env_int("AUTOMATIONS_RUN_LEASE", 120, minimum=1)
 AUTOMATIONS_REDISPATCH_AFTER = env_seconds("AUTOMATIONS_REDISPATCH_AFTER", 60.0, minimum=1.0)
 # With Redis, runs due now reach the workers through a list (automations.runtime.handover); a
 # pool process that has emptied it keeps waiting on it this many seconds for the next run,
-# which it then takes without a Celery message. One process at most waits; 0 turns waiting off.
+# which it then takes without a Celery message. 0 turns waiting off.
 AUTOMATIONS_DRAIN_LINGER = env_seconds("AUTOMATIONS_DRAIN_LINGER", 1.0, minimum=0.0)
 # Worker connections commit without waiting for the WAL flush (PostgreSQL's
 # synchronous_commit=off). A PostgreSQL crash can then lose a worker's last few hundred

@@ -9,15 +9,20 @@ when no drain is on its way to the list already:
 
 - BELL is set while a drain message is on its way: set by whoever sends one, deleted by the
   drain that receives it before its first pop. A push that finds it set sends nothing.
-- LISTENER is set while one drain, having emptied the list, waits on it (BLPOP) for up to
-  AUTOMATIONS_DRAIN_LINGER seconds. A push that finds it sends nothing either: the waiting
-  drain takes the id at once. At most one drain waits, so the other pool processes stay free
-  for Celery's other tasks; the waiting drain stops being the listener as soon as it has work.
+- LISTENERS holds the drains that, having emptied the list, wait on it (BLPOP) for up to
+  AUTOMATIONS_DRAIN_LINGER seconds for more, as the workers of Sidekiq or RQ wait on their
+  queues. A push that finds one sends nothing either: a waiting drain takes the id at once,
+  without a Celery message. Each entry expires on its own (its wait plus 2 s), so a process
+  killed while waiting silences pushes for seconds at most. A drain that takes work stops
+  listening until it has executed it.
 - A drain that pops a batch and leaves ids behind rings for a helper (BELL), so every free pool
   process joins in on a backlog.
+- A drain gives its process back to Celery after DRAIN_BUDGET seconds, ringing for a
+  successor if ids are left, so Celery's other tasks (the relay, the schedule dispatcher,
+  countdowns) wait at most that long behind drains, and a warm shutdown too.
 
 Every check-and-set above is one Lua script, atomic against the push's own: an id pushed while
-BELL or LISTENER is set is always popped by the drain they stand for (the cases are walked
+BELL is set or a drain is in LISTENERS is always popped by a drain (the cases are walked
 through in docs/RELIABILITY.md).
 
 Nothing is lost when a process dies holding ids it popped, or Redis loses the list: the runs
@@ -42,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 READY = "automations:ready"
 BELL = "automations:ready:bell"
-LISTENER = "automations:ready:listener"
+LISTENERS = "automations:ready:listeners"
 
 # A bell whose drain message was lost (a broker restart) must not silence pushes for long: a
 # push after it expires sends a new message. Ten seconds is far longer than a message takes to
@@ -51,18 +56,29 @@ BELL_TTL_MS = 10_000
 # How many ids a drain takes per pop: few, so two drains share a backlog evenly and a process
 # that dies leaves few runs to the relay.
 POP_BATCH = 10
-# A drain returns to Celery after this long even under a steady stream, ringing for a
-# successor first, so other tasks and a warm shutdown never wait long behind it.
-DRAIN_BUDGET = 10.0
+# A drain returns to Celery after this long even under a steady stream (see above).
+DRAIN_BUDGET = 2.0
+# How long past its wait a listener's entry outlives a process killed while waiting.
+LISTEN_MARGIN_MS = 2_000
 
-# KEYS: ready, bell, listener. ARGV: bell ttl (ms), run ids... Returns 1 when the caller must
+# Redis's own clock, in ms, for the listeners' expiry times (every host shares it).
+_NOW_MS = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+
+# KEYS: ready, bell, listeners. ARGV: bell ttl (ms), run ids... Returns 1 when the caller must
 # send a drain message.
-_PUSH = """
+_PUSH = (
+    _NOW_MS
+    + """
 redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
-if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+if redis.call('ZCARD', KEYS[3]) > 0 then return 0 end
 if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 1 end
 return 0
 """
+)
 
 # KEYS: ready, bell. ARGV: count, bell ttl (ms). Returns {ids, ring}: ring is 1 when ids are
 # left behind and the caller must send a drain message for a helper.
@@ -76,18 +92,19 @@ end
 return {ids, 0}
 """
 
-# KEYS: listener. ARGV: our token, ttl (ms). 1 when we are (still) the listener.
-_LISTEN = """
-local current = redis.call('GET', KEYS[1])
-if current and current ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+# KEYS: listeners. ARGV: our token, ttl (ms). Registers (or renews) us as a listener.
+_LISTEN = (
+    _NOW_MS
+    + """
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 return 1
 """
+)
 
-# KEYS: ready, listener. ARGV: our token. Stops listening; returns how many ids wait, which a
+# KEYS: ready, listeners. ARGV: our token. Stops listening; returns how many ids wait, which a
 # push made while we still listened did not ring for: the caller must drain them.
 _UNLISTEN = """
-if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+redis.call('ZREM', KEYS[2], ARGV[1])
 return redis.call('LLEN', KEYS[1])
 """
 
@@ -101,7 +118,7 @@ def push(run_ids: list[str]) -> bool:
     """Hand runs over for execution now; raises if Redis cannot be reached. True when this
     push sent a drain message (the others found one on its way, or a drain listening)."""
     client = _client()
-    if _script(_PUSH)(keys=[READY, BELL, LISTENER], args=[BELL_TTL_MS, *run_ids], client=client):
+    if _script(_PUSH)(keys=[READY, BELL, LISTENERS], args=[BELL_TTL_MS, *run_ids], client=client):
         return ring_now(client)
     return False
 
@@ -150,10 +167,11 @@ def drain(execute: Callable[[str], object], *, linger: float | None = None) -> i
             continue
         idle_since = idle_since or time.monotonic()
         wait = min(linger - (time.monotonic() - idle_since), left)
-        if wait <= 0 or not listen(keys=[LISTENER], args=[token, _ms(wait) + 2_000], client=client):
-            return done  # lingered long enough, or another drain listens already
+        if wait <= 0:
+            return done  # lingered long enough
+        listen(keys=[LISTENERS], args=[token, _ms(wait) + LISTEN_MARGIN_MS], client=client)
         got = client.blpop([READY], timeout=wait)
-        waiting = unlisten(keys=[READY, LISTENER], args=[token], client=client)
+        waiting = unlisten(keys=[READY, LISTENERS], args=[token], client=client)
         if got is not None:
             idle_since = None
             done += _execute_all(execute, [got[1].decode()])

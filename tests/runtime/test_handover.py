@@ -23,7 +23,7 @@ QUEUE = "celery"
 @pytest.fixture
 def redis():
     client = handover._client(blocking=True)
-    keys = [handover.READY, handover.BELL, handover.LISTENER, QUEUE]
+    keys = [handover.READY, handover.BELL, handover.LISTENERS, QUEUE]
     client.delete(*keys)
     yield client
     client.delete(*keys)
@@ -112,7 +112,7 @@ def test_a_lingering_drain_takes_a_new_run_without_a_message(redis):
     drain = threading.Thread(target=lambda: handover.drain(recorder, linger=5))
     drain.start()
     try:
-        wait_for(lambda: redis.exists(handover.LISTENER))
+        wait_for(lambda: redis.zcard(handover.LISTENERS) == 1)
 
         assert handover.push(["run_x"]) is False  # the listener takes it: no message
         assert recorder.got_one.wait(5)
@@ -121,29 +121,57 @@ def test_a_lingering_drain_takes_a_new_run_without_a_message(redis):
     finally:
         drain.join(10)
     assert not drain.is_alive()
-    assert not redis.exists(handover.LISTENER)
+    assert not redis.exists(handover.LISTENERS)
+
+
+def _listen_as(redis, token: str, ms: int = 60_000) -> None:
+    listen = handover._script(handover._LISTEN)
+    listen(keys=[handover.LISTENERS], args=[token, ms], client=redis)
 
 
 def test_ids_pushed_while_the_listener_gives_up_are_drained_not_stranded(redis):
     # The moment between the listener's BLPOP timing out and it stepping down: a push then
     # finds the listener and sends nothing, so stepping down must report the id waiting.
-    token = "pid:1"
-    redis.set(handover.LISTENER, token)
+    _listen_as(redis, "pid:1")
     assert handover.push(["run_y"]) is False
     unlisten = handover._script(handover._UNLISTEN)
-    assert unlisten(keys=[handover.READY, handover.LISTENER], args=[token], client=redis) == 1
-    assert not redis.exists(handover.LISTENER)
+    assert unlisten(keys=[handover.READY, handover.LISTENERS], args=["pid:1"], client=redis) == 1
+    assert not redis.exists(handover.LISTENERS)
     recorder = Recorder()
     handover.drain(recorder, linger=0)
     assert recorder.ran == ["run_y"]
 
 
-def test_a_stale_listener_of_a_dead_process_silences_pushes_only_until_it_expires(redis):
-    redis.set(handover.LISTENER, "pid:dead", px=50)
+def test_two_lingering_drains_take_new_runs_without_messages(redis):
+    recorders = [Recorder(), Recorder()]
+    drains = [threading.Thread(target=lambda r=r: handover.drain(r, linger=5)) for r in recorders]
+    for drain in drains:
+        drain.start()
+    try:
+        wait_for(lambda: redis.zcard(handover.LISTENERS) == 2)
+        assert handover.push(["run_1"]) is False
+        assert handover.push(["run_2"]) is False
+        wait_for(lambda: sum(len(r.ran) for r in recorders) == 2)
+    finally:
+        for drain in drains:
+            drain.join(10)
+    assert sorted(r.ran[0] for r in recorders) == ["run_1", "run_2"]  # one each
+    assert messages(redis) == []
+
+
+def test_a_listener_of_a_dead_process_silences_pushes_only_until_it_expires(redis):
+    _listen_as(redis, "pid:dead", ms=50)
     assert handover.push(["run_a"]) is False
-    wait_for(lambda: not redis.exists(handover.LISTENER))
+    expires_ms = redis.zscore(handover.LISTENERS, "pid:dead")
+    wait_for(lambda: _redis_now_ms(redis) > expires_ms)  # by Redis's clock, as the script reads
     assert handover.push(["run_b"]) is True
     assert messages(redis) == ["automations.drain_ready"]
+    assert ready(redis) == ["run_a", "run_b"]
+
+
+def _redis_now_ms(redis) -> float:
+    seconds, micros = redis.time()
+    return seconds * 1000 + micros // 1000
 
 
 def test_a_drain_past_its_budget_hands_the_rest_to_a_successor(redis, monkeypatch):
