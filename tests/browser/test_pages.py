@@ -90,3 +90,17 @@ def test_signing_in_and_switching_workspace(app, page, owner):
 
     expect(page.locator(".message-success")).to_contain_text("Switched to Globex")
     expect(page.get_by_text("No automations yet")).to_be_visible()
+
+
+def test_an_owner_rotates_the_webhook_signing_secret(app, page, owner, shot):
+    app.go("/settings/api-keys/")
+    secret = page.get_by_label("Webhook signing secret")
+    before = secret.input_value()
+
+    page.get_by_role("button", name="Rotate secret").click()
+
+    expect(page.locator(".message-success")).to_contain_text("New signing secret created")
+    after = page.get_by_label("Webhook signing secret").input_value()
+    assert after.startswith("whsec_") and after != before
+    expect(page.locator("#previous-secret-note")).to_contain_text("also signed with the previous")
+    shot(page, "api-keys-rotated")
