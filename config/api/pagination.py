@@ -56,11 +56,16 @@ def paginate(
     count: Callable[[], int] | None = None,
     fetch: Callable[[QuerySet], list] = list,
 ) -> tuple[list, dict]:
-    """Return (items, meta); one COUNT query and one page query.
+    """Return (items, meta); one COUNT query and one page query (none past the end).
 
     `count` gives the total instead of queryset.count() (e.g. from a cache); `fetch` reads the
     page's queryset (e.g. config.rows.value_rows for values() querysets).
     """
     total = queryset.count() if count is None else count()
-    items = fetch(queryset[params.offset : params.offset + params.per_page])
+    # A page past the end is empty: no query for it (deep page numbers are cheap to send).
+    items = (
+        fetch(queryset[params.offset : params.offset + params.per_page])
+        if params.offset < total
+        else []
+    )
     return items, {"total": total, "page": params.page, "per_page": params.per_page}

@@ -139,6 +139,19 @@ def test_list_paginates_with_meta(api, tenant):
     assert len(body["data"]) == 1
 
 
+def test_a_page_past_the_end_is_empty_and_costs_no_page_query(
+    api, tenant, django_assert_num_queries
+):
+    for i in range(3):
+        make_record(tenant, "contacts", name=f"C{i}")
+    api.get("/v1/modules")  # the key's last_used_at write happens once a minute
+    # key lookup + module with fields (2) + count; no page query
+    with django_assert_num_queries(4):
+        response = api.get("/v1/modules/contacts/records?per_page=2&page=50")
+    assert response.status_code == 200
+    assert response.json() == {"data": [], "meta": {"total": 3, "page": 50, "per_page": 2}}
+
+
 @pytest.mark.parametrize("query", ["per_page=101", "per_page=0", "page=0", "page=abc"])
 def test_bad_pagination_is_400_naming_the_parameter(api, query):
     response = api.get(f"/v1/modules/contacts/records?{query}")
