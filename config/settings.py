@@ -208,7 +208,7 @@ AUTOMATIONS_MAX_CHAIN_DEPTH = env_int("AUTOMATIONS_MAX_CHAIN_DEPTH", 5, minimum=
 AUTOMATIONS_RELAY_INTERVAL = env_seconds("AUTOMATIONS_RELAY_INTERVAL", 5.0, minimum=0.1)
 AUTOMATIONS_LOG_RETENTION_DAYS = env_int("AUTOMATIONS_LOG_RETENTION_DAYS", 90, minimum=1)
 # How long a worker owns a claimed run before the relay may hand it to another worker; renewed
-# before each action, so it must exceed the longest single action (webhook timeout 30 s).
+# before each action, and held for at least an email's or webhook's longest call plus 5 s.
 AUTOMATIONS_RUN_LEASE = env_int("AUTOMATIONS_RUN_LEASE", 120, minimum=1)
 # A run handed to the broker but still unclaimed after this many seconds is published again
 # (a message lost with a broker restart); duplicates are harmless.

@@ -79,3 +79,10 @@ class Action:
 
     def execute(self, config: Mapping[str, Any], ctx: ActionContext) -> dict[str, Any]:
         raise NotImplementedError
+
+    def max_seconds(self, config: Mapping[str, Any]) -> float:
+        """How long execute() can take with this (rendered) config, for actions that talk to
+        the outside world: the executor holds the run's lease at least this long, so the relay
+        never hands the run to another worker in the middle of the call (which would repeat
+        it). 0 when the lease as configured is enough."""
+        return 0.0

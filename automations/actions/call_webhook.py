@@ -98,13 +98,24 @@ def default_payload(ctx: ActionContext) -> dict[str, Any]:
     }
 
 
+def _timeout(config: Mapping[str, Any]) -> float:
+    """The whole response's deadline in seconds (validated on save; templates render strings)."""
+    return float(config.get("timeout") or DEFAULT_TIMEOUT)
+
+
 class CallWebhook(Action):
     type = "call_webhook"
+
+    def max_seconds(self, config: Mapping[str, Any]) -> float:
+        try:
+            return CONNECT_TIMEOUT + _timeout(config)
+        except (AttributeError, TypeError, ValueError):
+            return CONNECT_TIMEOUT + DEFAULT_TIMEOUT  # execute() reports the bad value
 
     def execute(self, config: Mapping[str, Any], ctx: ActionContext) -> dict[str, Any]:
         url = str(config.get("url") or "").strip()
         method = str(config.get("method") or "POST").upper()
-        timeout = float(config.get("timeout") or DEFAULT_TIMEOUT)
+        timeout = _timeout(config)
         headers = {str(k): str(v) for k, v in (config.get("headers") or {}).items()}
         if any("\r" in v or "\n" in v for v in headers.values()):
             raise ActionError("webhook_connection_failed", "a header value has a line break", True)

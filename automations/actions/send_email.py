@@ -98,6 +98,11 @@ def message_id(ctx: ActionContext) -> str:
 class SendEmail(Action):
     type = "send_email"
 
+    def max_seconds(self, config: Mapping[str, Any]) -> float:
+        # EMAIL_TIMEOUT bounds each socket operation, not the whole conversation: connecting
+        # and sending the message are the two that wait on a slow server.
+        return 2.0 * settings.EMAIL_TIMEOUT
+
     def execute(self, config: Mapping[str, Any], ctx: ActionContext) -> dict[str, Any]:
         written = _written_config(ctx)
         to = _addresses(config.get("to"), "to", written.get("to"))

@@ -59,6 +59,10 @@ class LeaseLost(Exception):
     """Another worker owns the run now (ours expired and the relay handed it on)."""
 
 
+# Time left on the lease after an external action's longest call, for its outcome's commit.
+LEASE_MARGIN = 5.0
+
+
 def lease_seconds() -> float:
     return float(settings.AUTOMATIONS_RUN_LEASE)
 
@@ -307,15 +311,18 @@ class _Execution:
 
     # --- ownership -----------------------------------------------------------------------
 
-    def _renew_lease(self, now: datetime) -> None:
+    def _renew_lease(self, now: datetime, *, at_least: float = 0.0) -> None:
+        """Make sure our lease outlasts what comes next: half a lease at least, and `at_least`
+        seconds (an external action's longest call) plus LEASE_MARGIN for its outcome's commit.
+        """
         if self.locked:
             return  # the row lock is held until the execution commits
-        # A lease with more than half of it left (just claimed, or renewed by an earlier action)
-        # is not renewed: that saves a write and a commit per action, and every action still
-        # starts with at least half a lease ahead of it. Ownership is checked by _fence anyway.
-        if self.lease - now > timedelta(seconds=lease_seconds() / 2):
+        # A lease with enough left (just claimed, or renewed by an earlier action) is not
+        # renewed: that saves a write and a commit per action. Ownership is checked by _fence.
+        needed = at_least + LEASE_MARGIN if at_least else 0.0
+        if self.lease - now > timedelta(seconds=max(lease_seconds() / 2, needed)):
             return
-        lease = now + timedelta(seconds=lease_seconds())
+        lease = now + timedelta(seconds=max(lease_seconds(), needed))
         renewed = Run.objects.filter(
             id=self.run.id, status=Run.Status.RUNNING, lease_expires_at=self.lease
         ).update(lease_expires_at=lease)
@@ -391,7 +398,6 @@ class _Execution:
     def _step(self, index: int, spec: dict[str, Any]) -> str | None:
         """Run one action; None means go on with the next one."""
         now = timezone.now()
-        self._renew_lease(now)
         kind = str(spec.get("type"))
         raw_config = spec.get("config") or {}
         action = ACTIONS.get(kind)
@@ -409,6 +415,8 @@ class _Execution:
                 config = render_value(raw_config, context)
             except TemplateError as err:
                 error = ActionError("template_render_failed", str(err), permanent=True)
+        external = error is None and not action.transactional
+        self._renew_lease(now, at_least=action.max_seconds(config) if external else 0.0)
         if error is None and kind == "delay":
             return self._delay(index, config, now)
         ctx = ActionContext(

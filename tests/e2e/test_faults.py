@@ -242,7 +242,8 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_run_completes_once(
                 "type": "create_record",
                 "config": {"module": "tasks", "data": {"name": "before {{record.name}}"}},
             },
-            {"type": "call_webhook", "config": {"url": httpserver.url_for("/slow")}},
+            # Held until the worker is killed; the lease then covers 3 + 10 + 5 s.
+            {"type": "call_webhook", "config": {"url": httpserver.url_for("/slow"), "timeout": 10}},
             {
                 "type": "create_record",
                 "config": {"module": "tasks", "data": {"name": "after {{record.name}}"}},

@@ -46,7 +46,7 @@ def setup(hook: str) -> dict:
             "trigger": {"type": "record.created", "module": "contacts"},
             "actions": [
                 {"type": "update_record", "config": {"updates": {"status": "seen"}}},
-                {"type": "call_webhook", "config": {"url": hook}},
+                {"type": "call_webhook", "config": {"url": hook, "timeout": 3}},
                 {
                     "type": "create_record",
                     "config": {"module": "tasks", "data": {"name": "after {{record.name}}"}},

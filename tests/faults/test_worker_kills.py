@@ -44,17 +44,19 @@ def _busy_worker(workers, receiver):
 def test_ten_sigkills_lose_no_run_and_apply_no_database_action_twice(
     tenant, stack, slow_receiver, record_audit, sentinel
 ):
+    # The webhooks' timeout sets how long a killed worker's run stays claimed: the lease
+    # covers the call (3 + 3 + 5 s), whatever AUTOMATIONS_RUN_LEASE (3 s here) says.
     automation = make_automation(
         tenant,
         trigger={"type": "record.created", "module": "contacts"},
         actions=[
             {"type": "update_record", "config": {"updates": {"status": "seen"}}},
-            {"type": "call_webhook", "config": {"url": slow_receiver.url}},
+            {"type": "call_webhook", "config": {"url": slow_receiver.url, "timeout": 3}},
             {
                 "type": "create_record",
                 "config": {"module": "tasks", "data": {"name": "after {{record.name}}"}},
             },
-            {"type": "call_webhook", "config": {"url": slow_receiver.url}},
+            {"type": "call_webhook", "config": {"url": slow_receiver.url, "timeout": 3}},
         ],
     )
     workers = [stack.worker(concurrency=2), stack.worker(concurrency=2)]
