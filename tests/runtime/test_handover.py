@@ -100,6 +100,7 @@ def test_the_drain_clears_the_bell_before_it_pops(redis):
     assert not redis.exists(handover.BELL)
 
 
+@pytest.mark.django_db  # after a run raises, the drain checks its database connection
 def test_a_run_that_raises_does_not_stop_the_others(redis):
     handover.push(["run_a", "run_b", "run_c"])
     recorder = Recorder(fail={"run_b"})
@@ -237,3 +238,33 @@ def test_an_unreachable_broker_pauses_publishing_but_not_the_relay(redis, dead_b
     assert ready(redis) == ["run_c"]
     assert runs._broker_down_until == 0.0
     assert runs.publish("run_d") is True
+
+
+@pytest.mark.django_db
+def test_a_bulk_hand_over_with_the_broker_down_leaves_every_run_to_the_relay(
+    redis, dead_broker, tenant, django_capture_on_commit_callbacks
+):
+    from automations.models import Run
+    from records.services import records_bulk_update
+    from tests.factories import make_record
+    from tests.runtime.support import make_automation
+
+    automation = make_automation(
+        tenant,
+        trigger={"type": "field.changed", "module": "contacts", "field": "status"},
+        actions=[{"type": "update_record", "config": {"updates": {"name": "seen"}}}],
+    )
+    for n in range(3):
+        make_record(tenant, "contacts", name=f"C{n}")
+
+    # On commit, dispatch_many marks each batch, fails to push it, and undoes the mark.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        records_bulk_update(
+            module=tenant.module("contacts"), records_or_filter={}, data={"status": "x"}
+        )
+    assert callbacks  # the hand-over ran
+
+    runs = Run.objects.filter(automation=automation)
+    assert runs.count() == 3
+    assert not runs.filter(dispatched_at__isnull=False).exists()  # the relay publishes them
+    assert ready(redis) == [] and messages(redis) == []
