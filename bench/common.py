@@ -243,6 +243,20 @@ def vacuum_analyze(*tables: str) -> None:
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
+def cpu_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU time of the whole machine since boot, from /proc/stat."""
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:9]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_busy_since(start: tuple[int, int]) -> float:
+    """The machine's busy share (0-1) since `start` (a cpu_jiffies() reading)."""
+    busy, total = cpu_jiffies()
+    return (busy - start[0]) / max(1, total - start[1])
+
+
 def queue_length(queue: str = "celery") -> int:
     """Celery messages waiting in the broker."""
     return int(redis_client().llen(queue))

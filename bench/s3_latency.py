@@ -21,6 +21,8 @@ from bench.common import (
     Figure,
     Result,
     Worker,
+    cpu_busy_since,
+    cpu_jiffies,
     machine,
     percentile,
     redis_client,
@@ -120,12 +122,19 @@ def run(cfg: Config) -> Result:
     phases = cfg.pick(2, quick=1)
     noop_all: list[float] = []
     engine_all: list[float] = []
+    # How busy the whole machine (producer, worker, PostgreSQL, Redis) was in each phase: the
+    # producer's record saves share the cores with the engine, the no-op's sends hardly do.
+    busy: dict[str, list[float]] = {"noop": [], "engine": []}
     with Worker() as worker:
         worker.wait_ready()
         engine_latencies(flow, 20, rate)  # warm both pool processes up
         for _ in range(phases):
+            start = cpu_jiffies()
             noop_all += noop_latencies(count, rate)
+            busy["noop"].append(cpu_busy_since(start))
+            start = cpu_jiffies()
             engine_all += engine_latencies(flow, count, rate)
+            busy["engine"].append(cpu_busy_since(start))
     p50_e, p99_e = percentile(engine_all, 50), percentile(engine_all, 99)
     p50_n, p99_n = percentile(noop_all, 50), percentile(noop_all, 99)
     return Result(
@@ -161,10 +170,16 @@ def run(cfg: Config) -> Result:
             "noop_samples": len(noop_all),
             "engine_max_ms": max(engine_all) * 1000,
             "noop_max_ms": max(noop_all) * 1000,
+            "cpu_busy_engine_phases": busy["engine"],
+            "cpu_busy_noop_phases": busy["noop"],
         },
         notes=[
             "engine: record COMMIT -> the update_record action's transaction (ActionRun "
             "completed_at, taken just before its COMMIT)",
             "baseline: no-op task sent -> started, same worker, same rate, alternating phases",
+            "machine CPU busy: engine phases "
+            + ", ".join(f"{b:.0%}" for b in busy["engine"])
+            + "; no-op phases "
+            + ", ".join(f"{b:.0%}" for b in busy["noop"]),
         ],
     )
