@@ -99,9 +99,11 @@ class SendEmail(Action):
     type = "send_email"
 
     def max_seconds(self, config: Mapping[str, Any]) -> float:
-        # EMAIL_TIMEOUT bounds each socket operation, not the whole conversation: connecting
-        # and sending the message are the two that wait on a slow server.
-        return 2.0 * settings.EMAIL_TIMEOUT
+        # EMAIL_TIMEOUT (set with EMAIL_HOST) bounds each socket operation, not the whole
+        # conversation: connecting and sending the message are the two that wait on a slow
+        # server. Without it (no SMTP: mail goes to files) the configured lease is enough.
+        timeout = getattr(settings, "EMAIL_TIMEOUT", None)
+        return 2.0 * timeout if timeout else 0.0
 
     def execute(self, config: Mapping[str, Any], ctx: ActionContext) -> dict[str, Any]:
         written = _written_config(ctx)
