@@ -1,10 +1,6 @@
 """Celery tasks (autodiscovered by config.celery). The engine lives in automations.runtime."""
 
-import logging
-
 from celery import shared_task
-
-logger = logging.getLogger(__name__)
 
 
 @shared_task(name="automations.execute_run", acks_late=True, ignore_result=True)
@@ -16,19 +12,14 @@ def execute_run(run_id: str) -> None:
 
 @shared_task(name="automations.execute_runs", acks_late=True, ignore_result=True)
 def execute_runs(run_ids: list[str]) -> None:
-    """Runs handed over together (a bulk record change, the schedule dispatcher), up to 1,000
-    per message. Each run is claimed on its own, so a message delivered again skips the runs
-    already done, and one run that raises does not keep the others from running."""
+    """Runs handed over together (a bulk record change, the schedule dispatcher) on the embedded
+    broker, up to 1,000 per message (with Redis they go through the ready list). Each run is
+    claimed on its own, so a message delivered again skips the runs already done, and one run
+    that raises does not keep the others from running."""
     from automations.runtime.executor import execute
+    from automations.runtime.handover import execute_each
 
-    for run_id in run_ids:
-        try:
-            execute(run_id)
-        except Exception:
-            # Its transaction rolled back: a run with only database actions is pending again
-            # (the relay publishes it after AUTOMATIONS_REDISPATCH_AFTER); one with email or
-            # webhook actions stays claimed until its lease expires and the relay reclaims it.
-            logger.exception("Run %s raised; going on with the rest of the batch", run_id)
+    execute_each(execute, run_ids)
 
 
 @shared_task(name="automations.drain_ready", acks_late=True, ignore_result=True)

@@ -156,7 +156,7 @@ def drain(execute: Callable[[str], object], *, linger: float | None = None) -> i
             _ring_quietly(client)
         if ids:
             idle_since = None
-            done += _execute_all(execute, [i.decode() for i in ids])
+            done += execute_each(execute, [i.decode() for i in ids])
         left = DRAIN_BUDGET - (time.monotonic() - started)
         if left <= 0:
             # Hand the rest (if any) to a successor: a message now, unless one is on its way.
@@ -174,12 +174,13 @@ def drain(execute: Callable[[str], object], *, linger: float | None = None) -> i
         waiting = unlisten(keys=[READY, LISTENERS], args=[token], client=client)
         if got is not None:
             idle_since = None
-            done += _execute_all(execute, [got[1].decode()])
+            done += execute_each(execute, [got[1].decode()])
         elif not waiting and time.monotonic() - idle_since >= linger:
             return done
 
 
-def _execute_all(execute: Callable[[str], object], run_ids: list[str]) -> int:
+def execute_each(execute: Callable[[str], object], run_ids: list[str]) -> int:
+    """Execute each run on its own: one that raises is logged and the others go on."""
     from django.db import close_old_connections
 
     for run_id in run_ids:
