@@ -21,7 +21,7 @@ from bench.common import (
     ensure_history,
     wait_until,
 )
-from bench.s2_throughput import create_records, measure, setup_flow
+from bench.s2_throughput import ROUND_SIZES, create_records, measure, setup_flow
 
 
 def truncate_logs() -> None:
@@ -69,8 +69,8 @@ def memory_growth(flow, *, first: int, second: int) -> tuple[int, int]:
 
 
 def run(cfg: Config) -> Result:
-    rounds = cfg.pick(2, quick=1)
-    noop_count, run_count = cfg.pick(3000, quick=1000), cfg.pick(2000, quick=500)
+    rounds = cfg.pick(3, quick=1)
+    noop_count, run_count = ROUND_SIZES if not cfg.quick else (1000, 500)
     first = cfg.pick(2_000, quick=300, full=10_000)
     second = cfg.pick(10_000, quick=1_500, full=100_000)
 

@@ -34,7 +34,7 @@ def run(cfg: Config) -> Result:
     from automations.models import Run
 
     rounds = cfg.pick(3, quick=1)
-    run_count = cfg.pick(1500, quick=500)
+    run_count = cfg.pick(3000, quick=500)
     history, _ = ensure_history(1_000_000)
     flow = setup_flow(f"s7-{int(time.time())}")
     stored = Run.objects.filter(workspace=history.workspace)
