@@ -51,8 +51,9 @@ BROKER_BACKOFF = 30.0
 _broker_down_until = 0.0
 
 
-# Runs created together (a bulk record change, the schedule dispatcher) travel this many ids
-# to a Celery message (automations.execute_runs).
+# Runs created together (a bulk record change, the schedule dispatcher) are handed over this
+# many ids at once: one push to the ready list with Redis, one Celery message
+# (automations.execute_runs) on the embedded broker.
 PUBLISH_BATCH = 1_000
 
 

@@ -12,7 +12,8 @@ in the same transaction as its run, so a due time runs once even with two dispat
 crash cannot claim a slot without writing its run. In a batch, automations that share both
 times are claimed by one such UPDATE (id IN ...); if it claims fewer rows than asked, another
 dispatcher got some of them, and the UPDATE is undone and repeated row by row to know which.
-A batch's runs are written with one bulk_create and handed to Celery 1,000 per message.
+A batch's runs are written with one bulk_create and handed over 1,000 at once
+(runs.dispatch_many).
 
 Catch-up rule: when the dispatcher was down and next_run_at lies in the past, the automation
 runs ONCE, for the most recent missed due time (not once per missed slot: a daily report

@@ -81,8 +81,8 @@ def on_records_changed(
     **kwargs: Any,
 ) -> None:
     """A bulk change: the same as on_record_changed for each change (record, previous,
-    changed_fields), but pending runs are written with one bulk_create and handed to Celery
-    up to 1,000 per message."""
+    changed_fields), but pending runs are written with one bulk_create and handed over up to
+    1,000 at once (runs.dispatch_many)."""
     matched = matching.automations_for(
         workspace_id=workspace.id,
         module_id=module.id,
