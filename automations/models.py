@@ -132,7 +132,11 @@ class Run(models.Model):
     FINAL_STATUSES = (Status.SUCCESS, Status.FAILED, Status.BLOCKED)
 
     id = models.CharField(primary_key=True, max_length=32, default=new_run_id, editable=False)
-    automation = models.ForeignKey(Automation, on_delete=models.CASCADE, related_name="runs")
+    # No index of its own: run_automation_created (automation, -created_at) serves every lookup
+    # by automation, and each index is written again by every run's inserts and status updates.
+    automation = models.ForeignKey(
+        Automation, on_delete=models.CASCADE, related_name="runs", db_index=False
+    )
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     version = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
@@ -152,8 +156,15 @@ class Run(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
+    # Indexed only where set (run_triggered_by): most runs have no user, and a user's deletion
+    # is the one query by this column.
     triggered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     record_id = models.CharField(
         max_length=32,
@@ -184,6 +195,12 @@ class Run(models.Model):
             models.Index(
                 fields=["lease_expires_at"], condition=Q(status="running"), name="run_running_lease"
             ),
+            # SET NULL when a user is deleted.
+            models.Index(
+                fields=["triggered_by"],
+                condition=Q(triggered_by__isnull=False),
+                name="run_triggered_by",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -199,7 +216,10 @@ class ActionRun(models.Model):
         WAITING = "waiting", "Waiting"
         SKIPPED = "skipped", "Skipped"
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="action_runs")
+    # No index of its own: action_run_unique (run, index) serves every lookup by run.
+    run = models.ForeignKey(
+        Run, on_delete=models.CASCADE, related_name="action_runs", db_index=False
+    )
     index = models.PositiveIntegerField()
     type = models.CharField(max_length=32)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)

@@ -65,7 +65,11 @@ def new_record_id() -> str:
 class Record(models.Model):
     id = models.CharField(primary_key=True, max_length=32, default=new_record_id, editable=False)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="records")
-    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="records")
+    # No index of its own: record_module_created (module, -created_at) serves every lookup by
+    # module, and a record save writes each index.
+    module = models.ForeignKey(
+        Module, on_delete=models.CASCADE, related_name="records", db_index=False
+    )
     values = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
