@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.postgresql.base import ServerBindingCursor as _ServerBindingCursor
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Model
@@ -65,19 +65,27 @@ def _attnames(model: type[Model]) -> list[str]:
     return [field.attname for field in _fields(model)]
 
 
+def _db():
+    """The connection itself: `django.db.connection` is a proxy that looks the connection up
+    again (a thread-local read) on every attribute, and the fields' own methods read several
+    attributes for each value."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
 def build(model: type[Model], values: Sequence[Any]) -> Model:
     """An instance of `model` from the values of its select_list, as loaded from the database."""
     fields = _fields(model)
     if len(values) != len(fields):
         raise ValueError(f"{model.__name__} needs {len(fields)} values, got {len(values)}")
+    db = _db()
     converted = list(values)
     for position, converters in _converters(model):
         value = converted[position]
         if value is not None:
             for convert in converters:
-                value = convert(value, fields[position], connection)
+                value = convert(value, fields[position], db)
             converted[position] = value
-    return model.from_db(connection.alias, _attnames(model), converted)
+    return model.from_db(db.alias, _attnames(model), converted)
 
 
 # Field types whose values JSON carries as they are (a json_build_array of them loads back as
@@ -129,6 +137,39 @@ def split(row: Sequence[Any], *models: type[Model]) -> list[Sequence[Any]]:
     return slices
 
 
+@cache
+def _insert_sql(model: type[Model]) -> str:
+    quote = connection.ops.quote_name
+    fields = _fields(model)
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    table = quote(model._meta.db_table)
+    return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 (model names)
+
+
+def insert(instance: Model) -> None:
+    """What instance.save(force_insert=True) writes, as one prepared statement, for models whose
+    primary key is set before saving (the generated public ids): record saves and runs are the
+    hot path of every record change, and the ORM's statement building cost more CPU than the
+    INSERT itself. Every field's pre_save runs (auto_now_add and auto_now fill in their time),
+    values are prepared by the fields themselves; model signals are not sent (the models written
+    this way have no receivers). On other databases, save() itself."""
+    model = type(instance)
+    if instance.pk is None:
+        raise ValueError(f"{model.__name__} needs its primary key before sqlrows.insert")
+    if not available():
+        instance.save(force_insert=True)
+        return
+    db = _db()
+    values = [
+        field.get_db_prep_save(field.pre_save(instance, add=True), db) for field in _fields(model)
+    ]
+    with prepared_cursor() as cursor:
+        cursor.execute(_insert_sql(model), values)
+    instance._state.adding = False
+    instance._state.db = db.alias
+
+
 class _PreparingCursor(_ServerBindingCursor):
     """Server-side parameter binding, and every statement prepared: PostgreSQL parses and
     plans it once per connection, then only executes it."""
@@ -142,21 +183,22 @@ def prepared_cursor():
     statements are prepared. Only for the few fixed statements of hot paths: each distinct
     statement stays prepared for the life of the connection (psycopg keeps up to 100). With
     settings.DATABASE_PREPARED_STATEMENTS off, an ordinary cursor."""
+    db = _db()
     if not settings.DATABASE_PREPARED_STATEMENTS:
-        return connection.cursor()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    if connection.connection.prepare_threshold is None:
+        return db.cursor()
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    if db.connection.prepare_threshold is None:
         # Django turns preparation off for the connection (prepare_threshold None, for poolers
         # such as PgBouncer in transaction mode), and psycopg then ignores even an explicit
         # prepare=True. A threshold no statement reaches keeps automatic preparation off for
         # every other cursor while this one prepares its statements explicitly.
-        connection.connection.prepare_threshold = 1_000_000
-    raw = _PreparingCursor(connection.connection)
-    load_timestamps_in_c(connection, raw)
-    if connection.queries_logged:
-        return _LoggedCursor(raw, connection)
-    return connection.make_cursor(raw)
+        db.connection.prepare_threshold = 1_000_000
+    raw = _PreparingCursor(db.connection)
+    load_timestamps_in_c(db, raw)
+    if db.queries_logged:
+        return _LoggedCursor(raw, db)
+    return db.make_cursor(raw)
 
 
 class _LoggedCursor(CursorDebugWrapper):

@@ -220,12 +220,13 @@ def record_create(
         for k, v in _clean_values(module=module, fields=fields, data=data, partial=False).items()
         if v is not None
     }
-    record = Record.objects.create(
+    record = Record(
         workspace_id=module.workspace_id,
         module=module,
         values=values,
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
+    sqlrows.insert(record)
     snapshot = record_snapshot(record, fields)
     _send(
         module=module,

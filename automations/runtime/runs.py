@@ -28,6 +28,7 @@ from automations.engine.conditions import ConditionError, evaluate_conditions
 from automations.models import Automation, Run
 from automations.runtime import handover
 from automations.trigger_types import MANUAL
+from config import sqlrows
 from config.api.errors import ApiError
 from config.ids import make_id
 from records.models import Record
@@ -286,10 +287,10 @@ def run_create(
         _durable_before_publishing()
     if marked and status == Run.Status.PENDING:
         run.dispatched_at = run.due_at
-        run.save(force_insert=True)
+        sqlrows.insert(run)
         transaction.on_commit(lambda: publish_marked(run.id, marked_at=run.dispatched_at))
         return run
-    run.save(force_insert=True)
+    sqlrows.insert(run)
     if status == Run.Status.PENDING:
         transaction.on_commit(lambda: dispatch(run.id))
     elif status in Run.FINAL_STATUSES:
