@@ -166,11 +166,13 @@ if EMAIL_HOST:
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
     EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 else:
     # No SMTP configured: every message is written as a file a developer can read.
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+# Set whatever the backend: an SMTP backend configured some other way (an EMAIL_BACKEND of a
+# settings module that imports this one) must not wait on a dead server forever.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "automations@localhost")
 
 # --- API ----------------------------------------------------------------------------------

@@ -93,3 +93,23 @@ def test_a_single_number_of_seconds_with_a_floor(monkeypatch):
         monkeypatch.setenv("AUTOMATIONS_REDISPATCH_AFTER", bad)
         with pytest.raises(env.ImproperlyConfiguredEnv, match=why):
             env.env_seconds("AUTOMATIONS_REDISPATCH_AFTER", 60.0, minimum=1.0)
+
+
+def test_the_smtp_timeout_is_set_without_an_smtp_host(monkeypatch):
+    # An SMTP backend configured without EMAIL_HOST (another settings module's EMAIL_BACKEND)
+    # must still time out on a dead server.
+    import runpy
+    from pathlib import Path
+
+    monkeypatch.delenv("EMAIL_HOST", raising=False)
+    monkeypatch.delenv("EMAIL_TIMEOUT", raising=False)
+    loaded = runpy.run_path(str(Path(__file__).parent.parent / "config" / "settings.py"))
+    assert loaded["EMAIL_BACKEND"].endswith("filebased.EmailBackend")
+    assert loaded["EMAIL_TIMEOUT"] == 30
+    monkeypatch.setenv("EMAIL_TIMEOUT", "5")
+    assert (
+        runpy.run_path(str(Path(__file__).parent.parent / "config" / "settings.py"))[
+            "EMAIL_TIMEOUT"
+        ]
+        == 5
+    )

@@ -99,9 +99,11 @@ class SendEmail(Action):
     type = "send_email"
 
     def max_seconds(self, config: Mapping[str, Any]) -> float:
-        # EMAIL_TIMEOUT (set with EMAIL_HOST) bounds each socket operation, not the whole
-        # conversation: connecting and sending the message are the two that wait on a slow
-        # server. Without it (no SMTP: mail goes to files) the configured lease is enough.
+        # EMAIL_TIMEOUT bounds each socket operation, not the whole conversation: connecting
+        # and sending the message are the two that wait on a slow server. Mail written to
+        # files (no SMTP) waits on nothing: the configured lease is enough.
+        if settings.EMAIL_BACKEND.endswith(".filebased.EmailBackend"):
+            return 0.0
         timeout = getattr(settings, "EMAIL_TIMEOUT", None)
         return 2.0 * timeout if timeout else 0.0
 

@@ -91,3 +91,20 @@ def test_a_smtp_outage_is_retried(tenant, settings):
     drain()
     run = runs_of(automation)[0]
     assert (run.status, run.error_code) == ("retrying", "email_delivery_failed")
+
+
+@pytest.mark.parametrize(
+    "backend, expected",
+    [
+        ("django.core.mail.backends.smtp.EmailBackend", 14.0),  # connect + send, 7 s each
+        ("myproject.mail.RelayBackend", 14.0),  # any other backend may talk to a server too
+        ("django.core.mail.backends.filebased.EmailBackend", 0.0),  # waits on nothing
+    ],
+)
+def test_a_run_sending_email_holds_its_lease_for_twice_the_smtp_timeout(
+    settings, backend, expected
+):
+    from automations.actions.send_email import SendEmail
+
+    settings.EMAIL_BACKEND, settings.EMAIL_TIMEOUT = backend, 7
+    assert SendEmail().max_seconds({"to": "a@example.com"}) == expected
