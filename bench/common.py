@@ -18,6 +18,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,6 +207,67 @@ def database_url() -> str:
     host = s.get("HOST") or "127.0.0.1"
     port = s.get("PORT") or 5432
     return f"postgres://{auth}@{host}:{port}/{s['NAME']}"
+
+
+@contextmanager
+def using_database(name: str):
+    """Point this process's connection, and the workers started meanwhile (child_env reads
+    it), at database `name` of the same server."""
+    from django.db import connection
+
+    previous = connection.settings_dict["NAME"]
+    connection.close()
+    connection.settings_dict["NAME"] = name
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict["NAME"] = previous
+
+
+def _server(**connect: Any):
+    """An autocommit connection to the server's `postgres` database (CREATE and DROP DATABASE
+    cannot run in the database they name, nor in a transaction)."""
+    import psycopg
+    from django.db import connection
+
+    s = connection.settings_dict
+    return psycopg.connect(
+        host=s.get("HOST") or "127.0.0.1",
+        port=s.get("PORT") or 5432,
+        user=s["USER"] or None,
+        password=s.get("PASSWORD") or None,
+        dbname="postgres",
+        autocommit=True,
+        **connect,
+    )
+
+
+def clone_database(target: str) -> None:
+    """A copy of this process's database named `target` (replacing any earlier one), made by
+    PostgreSQL from its files. The copy needs every session of the source closed: this
+    process's connection is closed here, and the workers and servers must be stopped."""
+    from django.db import connection
+
+    source = connection.settings_dict["NAME"]
+    connection.close()
+    with _server() as server:
+        wait_until(
+            lambda: (
+                not server.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [source]
+                ).fetchone()[0]
+            ),
+            timeout=60,
+            what=f"every session of {source} to end",
+        )
+        server.execute(f'DROP DATABASE IF EXISTS "{target}"')
+        server.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}" STRATEGY file_copy')
+
+
+def drop_database(name: str) -> None:
+    with _server() as server:
+        server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def child_env(**extra: str) -> dict[str, str]:
