@@ -15,8 +15,8 @@ when no drain is on its way to the list already:
   without a Celery message. Each entry expires on its own (its wait plus 2 s), so a process
   killed while waiting silences pushes for seconds at most. A drain that takes work stops
   listening until it has executed it.
-- A drain that pops a batch and leaves ids behind rings for a helper (BELL), so every free pool
-  process joins in on a backlog.
+- A drain takes one id at a time from a short list and batches only from a backlog (POP_SHARE);
+  one that leaves ids behind rings for a helper (BELL), so every free pool process joins in.
 - A drain gives its process back to Celery after DRAIN_BUDGET seconds, ringing for a
   successor if ids are left, so Celery's other tasks (the relay, the schedule dispatcher,
   countdowns) wait at most that long behind drains, and a warm shutdown too.
@@ -53,9 +53,14 @@ LISTENERS = "automations:ready:listeners"
 # push after it expires sends a new message. Ten seconds is far longer than a message takes to
 # reach an idle worker; under a backlog the drains ring again on their own.
 BELL_TTL_MS = 10_000
-# How many ids a drain takes per pop: few, so two drains share a backlog evenly and a process
-# that dies leaves few runs to the relay.
+# How many ids a drain takes per pop: an eighth of those waiting (POP_SHARE), at least one and
+# at most POP_BATCH. The ids a drain takes wait for each other (it executes them one by one),
+# so from a short list it takes one at a time and every other free process can take the next:
+# taking all of a few waiting ids left the other process listening idle while they queued
+# behind each other (S3's latency tail). From a backlog, batches save round trips, and a
+# process that dies leaves few runs to the relay.
 POP_BATCH = 10
+POP_SHARE = 8
 # A drain returns to Celery after this long even under a steady stream (see above).
 DRAIN_BUDGET = 2.0
 # How long past its wait a listener's entry outlives a process killed while waiting.
@@ -80,13 +85,14 @@ return 0
 """
 )
 
-# KEYS: ready, bell. ARGV: count, bell ttl (ms). Returns {ids, ring}: ring is 1 when ids are
-# left behind and the caller must send a drain message for a helper.
+# KEYS: ready, bell. ARGV: most to take, bell ttl (ms), share. Returns {ids, ring}: ring is 1
+# when ids are left behind and the caller must send a drain message for a helper.
 _POP = """
-local ids = redis.call('LPOP', KEYS[1], ARGV[1])
-if not ids then return {{}, 0} end
-if redis.call('LLEN', KEYS[1]) > 0
-   and redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then
+local waiting = redis.call('LLEN', KEYS[1])
+if waiting == 0 then return {{}, 0} end
+local take = math.min(tonumber(ARGV[1]), math.max(1, math.floor(waiting / tonumber(ARGV[3]))))
+local ids = redis.call('LPOP', KEYS[1], take)
+if waiting > take and redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then
   return {ids, 1}
 end
 return {ids, 0}
@@ -151,7 +157,7 @@ def drain(execute: Callable[[str], object], *, linger: float | None = None) -> i
     idle_since: float | None = None
     done = 0
     while True:
-        ids, ring = pop(keys=[READY, BELL], args=[POP_BATCH, BELL_TTL_MS], client=client)
+        ids, ring = pop(keys=[READY, BELL], args=[POP_BATCH, BELL_TTL_MS, POP_SHARE], client=client)
         if ring:
             _ring_quietly(client)
         if ids:

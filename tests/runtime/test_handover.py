@@ -86,11 +86,28 @@ def test_a_drain_executes_everything_in_order_and_a_later_push_rings_again(redis
 
     assert recorder.ran == [f"run_{i}" for i in range(25)]
     assert ready(redis) == []
-    # Popping the first 10 of 25 left 15 behind: one message for a helper, not one per pop.
+    # The first pop left ids behind: one message for a helper, not one per pop.
     assert messages(redis) == ["automations.drain_ready"]
     redis.delete(QUEUE, handover.BELL)  # that helper started
     assert handover.push(["run_late"]) is True
     assert messages(redis) == ["automations.drain_ready"]
+
+
+@pytest.mark.parametrize("waiting, taken", [(1, 1), (3, 1), (15, 1), (16, 2), (40, 5), (500, 10)])
+def test_a_drain_takes_one_id_at_a_time_from_a_short_list(redis, waiting, taken):
+    # Ids a drain took wait for each other: from a short list the next one is left to any other
+    # free process; only a backlog is taken in batches (an eighth of it, ten at most).
+    handover.push([f"run_{i}" for i in range(waiting)])
+    redis.delete(QUEUE, handover.BELL)
+    pop = handover._script(handover._POP)
+    ids, ring = pop(
+        keys=[handover.READY, handover.BELL],
+        args=[handover.POP_BATCH, handover.BELL_TTL_MS, handover.POP_SHARE],
+        client=redis,
+    )
+    assert [i.decode() for i in ids] == [f"run_{i}" for i in range(taken)]
+    assert len(ready(redis)) == waiting - taken
+    assert ring == (1 if waiting > taken else 0)  # ids left behind: ring for a helper
 
 
 def test_the_drain_clears_the_bell_before_it_pops(redis):
@@ -181,9 +198,10 @@ def test_a_drain_past_its_budget_hands_the_rest_to_a_successor(redis, monkeypatc
     redis.delete(QUEUE, handover.BELL)
     recorder = Recorder()
 
-    assert handover.drain(recorder, linger=5) == 10  # one pop, then the budget is spent
+    # One pop (an eighth of 25: 3), then the budget is spent.
+    assert handover.drain(recorder, linger=5) == 3
 
-    assert ready(redis) == [f"run_{i}" for i in range(10, 25)]
+    assert ready(redis) == [f"run_{i}" for i in range(3, 25)]
     assert messages(redis) == ["automations.drain_ready"]
 
 
