@@ -206,7 +206,6 @@ def _send(
     )
 
 
-@transaction.atomic
 def record_create(
     *,
     module: Module,
@@ -226,18 +225,21 @@ def record_create(
         values=values,
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
-    sqlrows.insert(record)
-    snapshot = record_snapshot(record, fields)
-    _send(
-        module=module,
-        event="created",
-        record=snapshot,
-        previous=None,
-        changed_fields=sorted(values),
-        actor=actor,
-        cause=cause,
-        fields=fields,
-    )
+    # Validation is done (it raises before any write), so no savepoint is needed inside a
+    # caller's transaction (an automation's create_record action, a test's): an error from
+    # here on fails that transaction as a whole, as in record_update.
+    with transaction.atomic(savepoint=False):
+        sqlrows.insert(record)
+        _send(
+            module=module,
+            event="created",
+            record=record_snapshot(record, fields),
+            previous=None,
+            changed_fields=sorted(values),
+            actor=actor,
+            cause=cause,
+            fields=fields,
+        )
     return record
 
 
