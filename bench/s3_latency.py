@@ -32,7 +32,9 @@ from bench.common import (
 from bench.s2_throughput import Flow, engine_rate, setup_flow
 
 
-def paced(count: int, rate: float, action, *, deadline: float) -> None:
+def paced(count: int, rate: float, action, *, deadline: float) -> float:
+    """Call action(i) `count` times at `rate` per second; returns the rate achieved (an action
+    that runs late is not skipped: the next ones follow without pause until back on time)."""
     started = time.perf_counter()
     stop = time.monotonic() + deadline
     for i in range(count):
@@ -42,9 +44,10 @@ def paced(count: int, rate: float, action, *, deadline: float) -> None:
         action(i)
         if time.monotonic() > stop:
             raise TimeoutError("the producer could not keep the pace")
+    return count / (time.perf_counter() - started)
 
 
-def noop_latencies(count: int, rate: float) -> list[float]:
+def noop_latencies(count: int, rate: float, achieved: list[float]) -> list[float]:
     from automations.runtime import handover
     from bench.tasks import noop
 
@@ -53,14 +56,18 @@ def noop_latencies(count: int, rate: float) -> list[float]:
     # pool process: the no-op phase starts with both processes free, as the engine's does.
     wait_until(lambda: not redis.exists(handover.LISTENERS), timeout=30, what="the drain to end")
     redis.delete(NOOP_KEY)
-    paced(count, rate, lambda i: noop.delay("lat", time.time()), deadline=count / rate + 60)
+    achieved.append(
+        paced(count, rate, lambda i: noop.delay("lat", time.time()), deadline=count / rate + 60)
+    )
     wait_until(lambda: redis.llen(NOOP_KEY) >= count, timeout=60, what="no-op tasks")
     items = [item.decode().split("|") for item in redis.lrange(NOOP_KEY, 0, -1)]
     redis.delete(NOOP_KEY)
     return [float(ran) - float(sent) for _, sent, ran in items]
 
 
-def engine_latencies(flow: Flow, count: int, rate: float) -> list[float]:
+def engine_latencies(
+    flow: Flow, count: int, rate: float, achieved: list[float] | None = None
+) -> list[float]:
     from django.db import transaction
 
     from automations.models import ActionRun, Run
@@ -79,7 +86,9 @@ def engine_latencies(flow: Flow, count: int, rate: float) -> list[float]:
                 actor=flow.tenant.user,
             ).id
 
-    paced(count, rate, create, deadline=count / rate + 60)
+    pace = paced(count, rate, create, deadline=count / rate + 60)
+    if achieved is not None:
+        achieved.append(pace)
     runs = Run.objects.filter(automation=flow.automation, record_id__in=list(committed))
     wait_until(
         lambda: runs.filter(status__in=Run.FINAL_STATUSES).count() >= count,
@@ -125,15 +134,18 @@ def run(cfg: Config) -> Result:
     # How busy the whole machine (producer, worker, PostgreSQL, Redis) was in each phase: the
     # producer's record saves share the cores with the engine, the no-op's sends hardly do.
     busy: dict[str, list[float]] = {"noop": [], "engine": []}
+    # The rate each phase's producer achieved: below `rate` when it could not keep the pace on
+    # this machine (it then sends without pause until back on time).
+    achieved: dict[str, list[float]] = {"noop": [], "engine": []}
     with Worker() as worker:
         worker.wait_ready()
         engine_latencies(flow, 20, rate)  # warm both pool processes up
         for _ in range(phases):
             start = cpu_jiffies()
-            noop_all += noop_latencies(count, rate)
+            noop_all += noop_latencies(count, rate, achieved["noop"])
             busy["noop"].append(cpu_busy_since(start))
             start = cpu_jiffies()
-            engine_all += engine_latencies(flow, count, rate)
+            engine_all += engine_latencies(flow, count, rate, achieved["engine"])
             busy["engine"].append(cpu_busy_since(start))
     p50_e, p99_e = percentile(engine_all, 50), percentile(engine_all, 99)
     p50_n, p99_n = percentile(noop_all, 50), percentile(noop_all, 99)
@@ -172,6 +184,8 @@ def run(cfg: Config) -> Result:
             "noop_max_ms": max(noop_all) * 1000,
             "cpu_busy_engine_phases": busy["engine"],
             "cpu_busy_noop_phases": busy["noop"],
+            "achieved_rate_engine_phases": achieved["engine"],
+            "achieved_rate_noop_phases": achieved["noop"],
         },
         notes=[
             "engine: record COMMIT -> the update_record action's transaction (ActionRun "
@@ -181,5 +195,9 @@ def run(cfg: Config) -> Result:
             + ", ".join(f"{b:.0%}" for b in busy["engine"])
             + "; no-op phases "
             + ", ".join(f"{b:.0%}" for b in busy["noop"]),
+            "producer's achieved rate: engine phases "
+            + ", ".join(f"{r:.0f}/s" for r in achieved["engine"])
+            + "; no-op phases "
+            + ", ".join(f"{r:.0f}/s" for r in achieved["noop"]),
         ],
     )
