@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -13,7 +14,13 @@ from config.api.views import WorkspaceAPIView, envelope, json_object, reject_unk
 from records import services
 from records.fieldtypes import FieldValueError, clean_value
 from records.models import Field, Module, Record
-from records.selectors import module_fields, module_get, modules_for, record_get
+from records.selectors import (
+    module_fields,
+    module_get,
+    modules_for,
+    record_for_update,
+    record_get,
+)
 
 RECORD_LIST_PARAMS = {"page", "per_page", "search", "ordering"}
 SEARCHABLE_TYPES = {"text", "email", "url", "select"}
@@ -327,12 +334,16 @@ class RecordListView(WorkspaceAPIView):
         return envelope(services.record_snapshot(record, module_fields(module)), status=201)
 
 
+def _record_not_found(record_id: str) -> ApiError:
+    return ApiError("record_not_found", f"Record {record_id} not found", status_code=404)
+
+
 class RecordDetailView(WorkspaceAPIView):
     def _get(self, request: Request, slug: str, record_id: str) -> tuple[Module, Record]:
         module = _module_or_404(request, slug)
         record = record_get(workspace=self.workspace(request), record_id=record_id, module=module)
         if record is None:
-            raise ApiError("record_not_found", f"Record {record_id} not found", status_code=404)
+            raise _record_not_found(record_id)
         record.module = module
         return module, record
 
@@ -352,11 +363,20 @@ class RecordDetailView(WorkspaceAPIView):
         responses={200: RECORD_ONE, **errors(404, *COMMON)},
     )
     def patch(self, request: Request, slug: str, record_id: str) -> Response:
-        module, record = self._get(request, slug, record_id)
-        record = services.record_update(
-            record=record, data=json_object(request), actor=request.user
-        )
-        return envelope(services.record_snapshot(record, module_fields(module)))
+        with transaction.atomic():
+            # One statement reads the record locked with its module and fields; the update
+            # then reads nothing again (an unlocked read first, then the update's locked one,
+            # took two).
+            record = record_for_update(
+                workspace_id=self.workspace(request).id, record_id=record_id, module_slug=slug
+            )
+            if record is None:
+                _module_or_404(request, slug)  # an unknown module is reported as such
+                raise _record_not_found(record_id)
+            record = services.record_update(
+                record=record, data=json_object(request), actor=request.user, locked=True
+            )
+        return envelope(services.record_snapshot(record, module_fields(record.module)))
 
     @extend_schema(
         tags=[TAG],

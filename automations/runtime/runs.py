@@ -268,7 +268,7 @@ def run_create(
     A run created already finished (blocked by loop protection, or failed because its
     conditions could not be evaluated) is logged and counted on the automation, not queued.
 
-    `marked` (record triggers and inbound webhooks: the hot paths): a pending run is written
+    `marked` (record triggers, inbound webhooks, manual runs): a pending run is written
     already marked as handed over and published after commit by publish_marked, instead of
     being marked by a separate UPDATE (dispatch): one statement and one commit fewer between
     the change's commit and the worker starting the run.
@@ -404,6 +404,7 @@ def run_manual(*, automation: Automation, record: Record | None, user: Any) -> R
         chain=chain,
         conditions_evaluated=evaluated,
         triggered_by=user,
+        marked=True,
     )
 
 
@@ -430,7 +431,7 @@ def run_retry(*, run: Run, user: Any) -> Run:
             status=Run.Status.PENDING,
             attempts=0,
             due_at=now,
-            dispatched_at=None,
+            dispatched_at=now,  # handed over after commit, as run_create(marked=True) does
             lease_expires_at=None,
             error_code="",
             error_message="",
@@ -439,6 +440,6 @@ def run_retry(*, run: Run, user: Any) -> Run:
         )
         if not updated:
             raise ApiError("run_not_retryable", "The run is no longer failed", status_code=409)
-        transaction.on_commit(lambda: dispatch(run.id))
+        transaction.on_commit(lambda: publish_marked(run.id, marked_at=now))
     run.refresh_from_db()
     return run

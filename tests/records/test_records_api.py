@@ -130,6 +130,45 @@ def test_record_of_another_module_is_404(api, tenant):
     assert api.get(f"/v1/modules/deals/records/{record.id}").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "path, code",
+    [
+        ("deals/records/{id}", "record_not_found"),  # the record is a contact
+        ("nothing/records/{id}", "not_found"),  # no such module
+        ("contacts/records/rec_missing", "record_not_found"),
+        ("contacts/records/{other}", "record_not_found"),  # another workspace's record
+    ],
+)
+def test_patch_of_a_record_not_found_is_404_and_writes_nothing(
+    api, tenant, other_tenant, path, code
+):
+    record = make_record(tenant, "contacts", name="Ann")
+    other = make_record(other_tenant, "contacts", name="Theirs")
+    url = "/v1/modules/" + path.format(id=record.id, other=other.id)
+    response = api.patch(url, {"name": "Changed"}, format="json")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == code
+    record.refresh_from_db()
+    other.refresh_from_db()
+    assert (record.values["name"], other.values["name"]) == ("Ann", "Theirs")
+
+
+def test_patch_reads_the_record_once_locked(api, tenant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    record = make_record(tenant, "contacts", name="Ann")
+    with CaptureQueriesContext(connection) as queries:
+        response = api.patch(
+            f"/v1/modules/contacts/records/{record.id}", {"status": "qualified"}, format="json"
+        )
+    assert response.status_code == 200
+    reads = [q["sql"] for q in queries.captured_queries if "records_record" in q["sql"]]
+    assert [sql.split()[0] for sql in reads] == ["SELECT", "UPDATE"], reads
+    if connection.vendor == "postgresql":  # SQLite has no row locks: it locks the database
+        assert "FOR UPDATE" in reads[0]
+
+
 def test_list_paginates_with_meta(api, tenant):
     for i in range(7):
         make_record(tenant, "contacts", name=f"C{i}")

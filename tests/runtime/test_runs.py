@@ -116,3 +116,49 @@ def test_another_workspace_cannot_retry_a_run(other_tenant, tenant, httpserver):
     [run] = runs_of(automation)
     response = other_tenant.client.post(f"/v1/automations/{automation.id}/logs/{run.id}/retry")
     assert response.status_code == 404
+
+
+def _run_updates(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if 'UPDATE "automations_run"' in q["sql"]]
+
+
+def test_a_manual_run_is_written_handed_over_and_not_updated_after_commit(
+    tenant, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    automation = make_automation(
+        tenant,
+        trigger={"type": "manual", "module": "contacts"},
+        actions=[{"type": "update_record", "config": {"updates": {"status": "x"}}}],
+    )
+    contact = make_record(tenant, "contacts", name="Ada")
+    with CaptureQueriesContext(connection) as queries:
+        with django_capture_on_commit_callbacks(execute=True) as published:
+            run = run_manual(automation=automation, record=contact, user=tenant.user)
+    assert len(published) == 1
+    assert not _run_updates(queries)  # no mark after the commit: the INSERT carried it
+    run.refresh_from_db()
+    assert run.dispatched_at == run.due_at is not None
+
+
+def test_a_retry_marks_the_run_in_its_own_update_and_publishes_after_commit(
+    tenant, httpserver, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    automation = _failing(tenant, httpserver)
+    make_record(tenant, "contacts", name="Ada")
+    drain()
+    [run] = runs_of(automation)
+    with CaptureQueriesContext(connection) as queries:
+        with django_capture_on_commit_callbacks(execute=True) as published:
+            retried = run_retry(run=run, user=tenant.user)
+    assert len(published) == 1
+    assert len(_run_updates(queries)) == 1  # the retry's own; nothing after the commit
+    assert (retried.status, retried.dispatched_at) == ("pending", retried.due_at)
+    drain()
+    retried.refresh_from_db()
+    assert retried.status == "failed" and retried.context["retried"] == 1
