@@ -10,7 +10,7 @@ prefetch machinery cost more than the rest of the request."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +19,7 @@ from django.utils import timezone
 from automations.engine.schedule import describe_cron, next_runs
 from automations.models import ActionRun, Automation, Run
 from automations.trigger_types import SCHEDULE, WEBHOOK
+from config.timestamps import iso
 
 NEXT_RUNS_PREVIEW = 5
 _SENSITIVE_HEADER_PARTS = (
@@ -32,18 +33,6 @@ _SENSITIVE_HEADER_PARTS = (
     "password",
 )
 _REDACTED = "[redacted]"
-
-
-def iso(value: datetime | None) -> str | None:
-    """The seed's timestamp format: UTC, seconds, Z."""
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    if value.year < 1000:  # isoformat pads the year, strftime may not: keep strftime's text
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    # Same text as strftime("%Y-%m-%dT%H:%M:%SZ"), at half the cost (a page formats hundreds).
-    return value.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def webhook_url(automation: Automation) -> str:

@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from accounts.models import Membership, Workspace
 from config import sqlrows
 from config.api.errors import ApiError, ValidationFailed
+from config.timestamps import iso
 from records.fieldtypes import FieldValueError, clean_value
 from records.models import Field, Module, Record
 from records.selectors import module_fields
@@ -119,13 +120,9 @@ def record_snapshot(record: Record, fields: list[Field]) -> dict[str, Any]:
     snapshot: dict[str, Any] = {"id": record.id, "module": record.module.slug}
     for field in fields:
         snapshot[field.key] = record.values.get(field.key)
-    snapshot["created_at"] = _iso(record.created_at)
-    snapshot["updated_at"] = _iso(record.updated_at)
+    snapshot["created_at"] = iso(record.created_at)
+    snapshot["updated_at"] = iso(record.updated_at)
     return snapshot
-
-
-def _iso(value) -> str | None:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
 def _clean_values(

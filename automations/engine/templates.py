@@ -40,6 +40,8 @@ from liquid.filter import liquid_filter, math_filter, num_arg
 from liquid.output import LimitedStringIO
 from liquid.static_analysis import Variable
 
+from config.timestamps import iso
+
 TEMPLATE_ROOTS: frozenset[str] = frozenset(
     {"record", "previous", "user", "now", "webhook", "trigger"}
 )
@@ -57,10 +59,7 @@ class TemplateError(ValueError):
 
 def format_datetime(value: dt.datetime) -> str:
     """ISO 8601 in UTC with seconds and ``Z`` (naive datetimes are taken as UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    utc = value.astimezone(dt.UTC).replace(microsecond=0, tzinfo=None)
-    return utc.isoformat() + "Z"
+    return iso(value)
 
 
 class _UtcDateTime(dt.datetime):
