@@ -95,17 +95,22 @@ def message_id(ctx: ActionContext) -> str:
     return f"<{ctx.run.id}.{ctx.index}@{domain}>"
 
 
+_LOCAL_BACKENDS = frozenset(
+    f"django.core.mail.backends.{name}.EmailBackend"
+    for name in ("filebased", "locmem", "console", "dummy")
+)
+
+
 class SendEmail(Action):
     type = "send_email"
 
     def max_seconds(self, config: Mapping[str, Any]) -> float:
         # EMAIL_TIMEOUT bounds each socket operation, not the whole conversation: connecting
-        # and sending the message are the two that wait on a slow server. Mail written to
-        # files (no SMTP) waits on nothing: the configured lease is enough.
-        if settings.EMAIL_BACKEND.endswith(".filebased.EmailBackend"):
+        # and sending the message are the two that wait on a slow server. Django's local
+        # backends (files, memory, console) wait on nothing: the configured lease is enough.
+        if settings.EMAIL_BACKEND in _LOCAL_BACKENDS or not settings.EMAIL_TIMEOUT:
             return 0.0
-        timeout = getattr(settings, "EMAIL_TIMEOUT", None)
-        return 2.0 * timeout if timeout else 0.0
+        return 2.0 * settings.EMAIL_TIMEOUT
 
     def execute(self, config: Mapping[str, Any], ctx: ActionContext) -> dict[str, Any]:
         written = _written_config(ctx)

@@ -25,7 +25,6 @@ from automations.representation import (
     RUN_FIELDS,
     automation_data,
     automation_row_data,
-    iso,
     run_data,
     runs_data,
 )
@@ -47,6 +46,7 @@ from config.api.views import (
     reject_unknown_keys,
 )
 from config.rows import value_rows
+from config.timestamps import iso
 from records.fieldtypes import FieldValueError, clean_value, parse_datetime_value
 from records.models import Record
 from records.selectors import module_fields, record_get

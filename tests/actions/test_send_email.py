@@ -99,6 +99,7 @@ def test_a_smtp_outage_is_retried(tenant, settings):
         ("django.core.mail.backends.smtp.EmailBackend", 14.0),  # connect + send, 7 s each
         ("myproject.mail.RelayBackend", 14.0),  # any other backend may talk to a server too
         ("django.core.mail.backends.filebased.EmailBackend", 0.0),  # waits on nothing
+        ("django.core.mail.backends.locmem.EmailBackend", 0.0),
     ],
 )
 def test_a_run_sending_email_holds_its_lease_for_twice_the_smtp_timeout(
