@@ -225,22 +225,12 @@ def using_database(name: str):
         connection.settings_dict["NAME"] = previous
 
 
-def _server(**connect: Any):
+def _server():
     """An autocommit connection to the server's `postgres` database (CREATE and DROP DATABASE
     cannot run in the database they name, nor in a transaction)."""
     import psycopg
-    from django.db import connection
 
-    s = connection.settings_dict
-    return psycopg.connect(
-        host=s.get("HOST") or "127.0.0.1",
-        port=s.get("PORT") or 5432,
-        user=s["USER"] or None,
-        password=s.get("PASSWORD") or None,
-        dbname="postgres",
-        autocommit=True,
-        **connect,
-    )
+    return psycopg.connect(database_url().rpartition("/")[0] + "/postgres", autocommit=True)
 
 
 def clone_database(target: str) -> None:

@@ -123,11 +123,15 @@ def engine_rate(flow: Flow, count: int, *, timeout: float = 300.0, during=None) 
 ROUND_SIZES = (6000, 4000)
 
 
+def one_round(flow: Flow, *, noop_count: int, run_count: int) -> tuple[float, float]:
+    """(no-op rate, engine rate), measured one after the other."""
+    return noop_rate(noop_count), engine_rate(flow, run_count)
+
+
 def measure(flow: Flow, *, rounds: int, noop_count: int, run_count: int) -> dict:
     noop_rates, engine_rates, ratios = [], [], []
     for _ in range(rounds):
-        baseline = noop_rate(noop_count)
-        engine = engine_rate(flow, run_count)
+        baseline, engine = one_round(flow, noop_count=noop_count, run_count=run_count)
         noop_rates.append(baseline)
         engine_rates.append(engine)
         ratios.append(engine / baseline)

@@ -47,7 +47,8 @@ def paced(count: int, rate: float, action, *, deadline: float) -> float:
     return count / (time.perf_counter() - started)
 
 
-def noop_latencies(count: int, rate: float, achieved: list[float]) -> list[float]:
+def noop_latencies(count: int, rate: float) -> tuple[list[float], float]:
+    """Send-to-start latencies of no-op tasks sent at `rate`, and the rate achieved."""
     from automations.runtime import handover
     from bench.tasks import noop
 
@@ -56,18 +57,15 @@ def noop_latencies(count: int, rate: float, achieved: list[float]) -> list[float
     # pool process: the no-op phase starts with both processes free, as the engine's does.
     wait_until(lambda: not redis.exists(handover.LISTENERS), timeout=30, what="the drain to end")
     redis.delete(NOOP_KEY)
-    achieved.append(
-        paced(count, rate, lambda i: noop.delay("lat", time.time()), deadline=count / rate + 60)
-    )
+    pace = paced(count, rate, lambda i: noop.delay("lat", time.time()), deadline=count / rate + 60)
     wait_until(lambda: redis.llen(NOOP_KEY) >= count, timeout=60, what="no-op tasks")
     items = [item.decode().split("|") for item in redis.lrange(NOOP_KEY, 0, -1)]
     redis.delete(NOOP_KEY)
-    return [float(ran) - float(sent) for _, sent, ran in items]
+    return [float(ran) - float(sent) for _, sent, ran in items], pace
 
 
-def engine_latencies(
-    flow: Flow, count: int, rate: float, achieved: list[float] | None = None
-) -> list[float]:
+def engine_latencies(flow: Flow, count: int, rate: float) -> tuple[list[float], float]:
+    """Commit-to-action latencies of records created at `rate`, and the rate achieved."""
     from django.db import transaction
 
     from automations.models import ActionRun, Run
@@ -87,8 +85,6 @@ def engine_latencies(
             ).id
 
     pace = paced(count, rate, create, deadline=count / rate + 60)
-    if achieved is not None:
-        achieved.append(pace)
     runs = Run.objects.filter(automation=flow.automation, record_id__in=list(committed))
     wait_until(
         lambda: runs.filter(status__in=Run.FINAL_STATUSES).count() >= count,
@@ -101,7 +97,7 @@ def engine_latencies(
             "run__record_id", "completed_at"
         )
     )
-    return [done[record_id].timestamp() - at for record_id, at in committed.items()]
+    return [done[record_id].timestamp() - at for record_id, at in committed.items()], pace
 
 
 def s2_rate(cfg: Config, flow: Flow) -> tuple[float, str]:
@@ -142,10 +138,14 @@ def run(cfg: Config) -> Result:
         engine_latencies(flow, 20, rate)  # warm both pool processes up
         for _ in range(phases):
             start = cpu_jiffies()
-            noop_all += noop_latencies(count, rate, achieved["noop"])
+            latencies, pace = noop_latencies(count, rate)
+            noop_all += latencies
+            achieved["noop"].append(pace)
             busy["noop"].append(cpu_busy_since(start))
             start = cpu_jiffies()
-            engine_all += engine_latencies(flow, count, rate, achieved["engine"])
+            latencies, pace = engine_latencies(flow, count, rate)
+            engine_all += latencies
+            achieved["engine"].append(pace)
             busy["engine"].append(cpu_busy_since(start))
     p50_e, p99_e = percentile(engine_all, 50), percentile(engine_all, 99)
     p50_n, p99_n = percentile(noop_all, 50), percentile(noop_all, 99)

@@ -28,7 +28,7 @@ from bench.common import (
     using_database,
     wait_until,
 )
-from bench.s2_throughput import ROUND_SIZES, create_records, engine_rate, noop_rate, setup_flow
+from bench.s2_throughput import ROUND_SIZES, create_records, one_round, setup_flow
 
 
 def truncate_logs() -> None:
@@ -50,8 +50,9 @@ def measure_alternating(
         order = list(databases) if number % 2 == 0 else list(reversed(databases))
         for side in order:
             with using_database(databases[side]):
-                sides[side]["noop"].append(noop_rate(noop_count))
-                sides[side]["engine"].append(engine_rate(flow, run_count))
+                noop, engine = one_round(flow, noop_count=noop_count, run_count=run_count)
+            sides[side]["noop"].append(noop)
+            sides[side]["engine"].append(engine)
     for values in sides.values():
         values["ratio"] = [e / n for e, n in zip(values["engine"], values["noop"], strict=True)]
     return sides
