@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.faults.procs import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -681,11 +683,3 @@ class Gunicorn:
 
     def __exit__(self, *exc: Any) -> None:
         _stop(self.process)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

@@ -2,14 +2,20 @@
 their action runs), in batches so one purge never holds a long lock.
 
 The purge shares the database with live traffic, so it is kept cheap and polite:
-- old runs are found automation by automation through run_automation_created (automation,
-  created_at): an index range scan, where a filter on created_at alone would read the whole
-  table for every batch;
+- on PostgreSQL it walks the runs table in physical order, a few pages per batch (a TID range
+  scan), and deletes the old finished runs it finds there. Each page is then modified once per
+  purge. Taking old runs automation by automation instead picks rows scattered over the whole
+  table (the runs of many automations interleave as they are written): nearly every deleted
+  row dirtied a page of its own, and the first change to a page after a checkpoint writes the
+  whole page to the WAL. In the benchmark (S7) that made 175 MB of WAL in 22 s, 19,000 full
+  page images for 19,000 runs, and the disk stalls slowed every other transaction;
+- elsewhere (SQLite) old runs are found automation by automation through
+  run_automation_created (automation, created_at), an index range scan, where a filter on
+  created_at alone would read the whole table for every batch;
 - a batch is deleted without loading its runs' data (only their ids);
 - batches are small and after each one it pauses PAUSE times as long as the batch took, so
   that it takes at most about a fifth of one CPU (its own and the database's work) and writes
-  its WAL in small bursts, however many logs there are to delete: some 1,500 runs a second on
-  a small machine, a million in about 11 minutes.
+  its WAL in small bursts, however many logs there are to delete.
 """
 
 from __future__ import annotations
@@ -18,11 +24,16 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from automations.models import Automation, InboundDelivery, Run
 
 BATCH = 500
+# Pages of the runs table per batch on PostgreSQL: about BATCH runs at the 16 or so a page holds.
+PAGES = 32
 PAUSE = 4.0
 # Replays are refused for 5 minutes by the signature's timestamp; ids are kept much longer.
 DELIVERY_RETENTION = timedelta(days=7)
@@ -31,22 +42,52 @@ DELIVERY_RETENTION = timedelta(days=7)
 def purge(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.AUTOMATIONS_LOG_RETENTION_DAYS)
-    runs = 0
-    for automation_id in list(Automation.objects.values_list("id", flat=True)):
-        old = Run.objects.filter(
-            automation_id=automation_id,
-            created_at__lt=cutoff,
-            status__in=Run.FINAL_STATUSES,
-        )
-        while True:
-            started = time.monotonic()
-            ids = list(old.values_list("id", flat=True)[:BATCH])
-            if not ids:
-                break
-            Run.objects.filter(id__in=ids).only("id").delete()
-            runs += len(ids)
-            time.sleep((time.monotonic() - started) * PAUSE)
+    old = Run.objects.filter(created_at__lt=cutoff, status__in=Run.FINAL_STATUSES)
+    if connection.vendor == "postgresql":
+        runs = _purge_page_by_page(old)
+    else:
+        runs = _purge_automation_by_automation(old)
     deliveries, _ = InboundDelivery.objects.filter(
         received_at__lt=now - DELIVERY_RETENTION
     ).delete()
     return {"runs": runs, "deliveries": deliveries}
+
+
+def _purge_page_by_page(old: QuerySet[Run]) -> int:
+    """Old runs in pages [0, PAGES), then [PAGES, 2 * PAGES), ... up to the table's size when
+    the purge started (pages added since hold runs written since: none is old)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_relation_size(%s) / current_setting('block_size')::int",
+            [Run._meta.db_table],
+        )
+        (pages,) = cursor.fetchone()
+    runs = 0
+    for first in range(0, pages, PAGES):
+        in_pages = RawSQL(
+            "ctid >= %s::tid AND ctid < %s::tid",
+            (f"({first},0)", f"({first + PAGES},0)"),
+            output_field=BooleanField(),
+        )
+        runs += _delete_all(old.filter(in_pages))
+    return runs
+
+
+def _purge_automation_by_automation(old: QuerySet[Run]) -> int:
+    automation_ids = list(Automation.objects.values_list("id", flat=True))
+    return sum(_delete_all(old.filter(automation_id=pk)) for pk in automation_ids)
+
+
+def _delete_all(runs: QuerySet[Run]) -> int:
+    """Delete these runs (their action runs go with them) BATCH at a time, pausing after each
+    batch; returns how many were deleted."""
+    deleted = 0
+    while True:
+        started = time.monotonic()
+        ids = list(runs.values_list("id", flat=True)[:BATCH])
+        if ids:
+            Run.objects.filter(id__in=ids).only("id").delete()
+            deleted += len(ids)
+        time.sleep((time.monotonic() - started) * PAUSE)
+        if len(ids) < BATCH:
+            return deleted

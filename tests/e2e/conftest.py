@@ -3,8 +3,6 @@ or the embedded filesystem broker), a real SMTP server and the relay standing in
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from celery.contrib.testing.worker import start_worker
 from kombu import pools
@@ -12,13 +10,8 @@ from kombu import pools
 from automations.runtime import matching
 from automations.runtime.relay import relay
 from config.celery import app as celery_app
+from tests.faults.procs import free_port
 from tests.runtime.support import wait_for
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

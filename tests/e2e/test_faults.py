@@ -5,18 +5,10 @@ Skipped on an in-memory SQLite test database (another process cannot open it).""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
-import redis
-from django.conf import settings as django_settings
 from django.db import connection
 from werkzeug import Response
 
@@ -24,59 +16,12 @@ from automations.models import Run
 from automations.runtime import runs as runs_module
 from automations.runtime.relay import relay
 from config.celery import app as celery_app
-from tests.e2e.conftest import free_port, reset_broker_connections
+from tests.e2e.conftest import reset_broker_connections
 from tests.factories import make_record
+from tests.faults.procs import RedisServer, Services, celery_worker, service_env
 from tests.runtime.support import make_automation, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-BASE_DIR = Path(django_settings.BASE_DIR)
-CELERY = str(Path(sys.executable).parent / "celery")
-
-
-class RedisServer:
-    def __init__(self, folder: Path) -> None:
-        self.port = free_port()
-        self.folder = folder
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.folder),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port)
-        wait_for(lambda: _pings(client), timeout=10, message="redis to start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
-def _pings(client) -> bool:
-    try:
-        return client.ping()
-    except redis.ConnectionError:
-        return False
 
 
 def _database_url() -> str:
@@ -96,7 +41,7 @@ def _database_url() -> str:
 
 @pytest.fixture
 def own_redis(tmp_path, engine_settings, transactional_db):
-    if shutil.which("redis-server") is None:
+    if not RedisServer.available():
         pytest.skip("redis-server is not installed")
     server = RedisServer(tmp_path)
     server.start()
@@ -113,72 +58,31 @@ def own_redis(tmp_path, engine_settings, transactional_db):
     runs_module._broker_down_until = 0.0
 
 
-class Workers:
-    def __init__(self, redis_url: str, log_dir: Path) -> None:
-        self.redis_url = redis_url
-        self.log_dir = log_dir
-        self.processes: list[subprocess.Popen] = []
+class Workers(Services):
+    """Single-process Celery workers on the test's Redis and database, started one by one."""
 
-    def start(self) -> subprocess.Popen:
-        n = len(self.processes)
-        env = {
-            **os.environ,
-            "REDIS_URL": self.redis_url,
-            "DATABASE_URL": _database_url(),
-            "AUTOMATIONS_ALLOW_PRIVATE_URLS": "true",
-            "AUTOMATIONS_RUN_LEASE": "3",
-            "AUTOMATIONS_RETRY_DELAYS": "0.5,0.5,0.5",
-            "LOG_LEVEL": "WARNING",
-        }
-        log = open(self.log_dir / f"worker{n}.log", "wb")
-        process = subprocess.Popen(
-            [
-                CELERY,
-                "-A",
-                "config",
-                "worker",
-                "--pool=prefork",
-                "-c",
-                "1",
-                "-n",
-                f"fault{n}-{os.getpid()}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=WARNING",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: SIGKILL takes the pool child too
+    def __init__(self, redis_url: str, log_dir) -> None:
+        super().__init__(log_dir)
+        # The relay runs in this process (wait_for's tick), with this process's settings.
+        self.env = service_env(
+            database_url=_database_url(),
+            redis_url=redis_url,
+            AUTOMATIONS_RETRY_DELAYS="0.5,0.5,0.5",
         )
-        self.processes.append(process)
-        return process
 
-    def kill(self, process: subprocess.Popen) -> None:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
-
-    def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("*.log")))
+    def start(self):
+        name = f"fault{len(self.items)}"
+        worker = celery_worker(
+            name, env=self.env, log_dir=self.log_dir, concurrency=1, loglevel="WARNING"
+        )
+        return self.add(worker).start()
 
 
 @pytest.fixture
 def workers(own_redis, tmp_path):
     pool = Workers(own_redis.url, tmp_path)
     yield pool
-    pool.stop_all()
+    pool.close()
 
 
 def _all_done(automation, count):
@@ -253,7 +157,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_run_completes_once(
     first = workers.start()
     make_record(tenant, "contacts", name="Ada")
     assert arrived.wait(timeout=60), workers.logs()
-    workers.kill(first)
+    first.kill()
     release.set()
     [run] = Run.objects.filter(automation=automation)
     assert (run.status, run.next_action_index) == ("running", 1)
