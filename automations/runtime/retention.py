@@ -20,8 +20,8 @@ The purge shares the database with live traffic, so it is kept cheap and polite:
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
+from time import monotonic, sleep
 
 from django.conf import settings
 from django.db import connection
@@ -83,11 +83,11 @@ def _delete_all(runs: QuerySet[Run]) -> int:
     batch; returns how many were deleted."""
     deleted = 0
     while True:
-        started = time.monotonic()
+        started = monotonic()
         ids = list(runs.values_list("id", flat=True)[:BATCH])
         if ids:
             Run.objects.filter(id__in=ids).only("id").delete()
             deleted += len(ids)
-        time.sleep((time.monotonic() - started) * PAUSE)
+        sleep((monotonic() - started) * PAUSE)
         if len(ids) < BATCH:
             return deleted
