@@ -19,7 +19,8 @@ The purge shares the database with live traffic, so it is kept cheap and polite:
   that it takes at most about a tenth of one CPU (its own and the database's work) and writes
   its WAL in small bursts, however many logs there are to delete. On two cores that S2
   keeps busy, a fifth (PAUSE 4) left S2 at 0.83x of its rate (median of five rounds), a tenth
-  at 1.02x; a purge of a million runs then takes some 20 minutes.
+  at 1.02x, 0.85x and 1.01x in the rounds where it was deleting; a purge of a million runs
+  then takes some 20 minutes.
 """
 
 from __future__ import annotations
