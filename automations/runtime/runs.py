@@ -76,14 +76,15 @@ def publish(run_id: str, *, countdown: float | None = None, force: bool = False)
     )
 
 
-def publish_many(run_ids: list[str]) -> bool:
-    """Hand up to PUBLISH_BATCH runs over at once; False (logged) as publish()."""
+def publish_many(run_ids: list[str], *, force: bool = False) -> bool:
+    """Hand up to PUBLISH_BATCH runs due now over at once; False (logged) as publish()."""
     from automations.tasks import execute_runs
 
+    what = f"{len(run_ids)} runs"
     if handover.available():
-        return _send(lambda: handover.push(run_ids), what=f"{len(run_ids)} runs")
+        return _send(lambda: handover.push(run_ids), force=force, what=what)
     return _send(
-        lambda: execute_runs.apply_async(args=[run_ids], retry=False), what=f"{len(run_ids)} runs"
+        lambda: execute_runs.apply_async(args=[run_ids], retry=False), force=force, what=what
     )
 
 

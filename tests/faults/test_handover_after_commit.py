@@ -39,8 +39,8 @@ def test_a_database_error_while_handing_over_a_committed_run_does_not_fail_the_r
     published: list[str] = []
     monkeypatch.setattr("automations.runtime.runs.publish", lambda run_id, **kwargs: False)
     monkeypatch.setattr(
-        "automations.runtime.relay.publish",
-        lambda run_id, **kwargs: published.append(run_id) or True,
+        "automations.runtime.relay.publish_many",
+        lambda run_ids, **kwargs: published.extend(run_ids) or True,
     )
     automation = make_automation(
         tenant,

@@ -20,8 +20,12 @@ def published(monkeypatch):
         sent.append((run_id, countdown))
         return True
 
+    def fake_publish_many(run_ids: list[str], *, force: bool = False) -> bool:
+        sent.extend((run_id, None) for run_id in run_ids)
+        return True
+
     monkeypatch.setattr("automations.runtime.runs.publish", fake_publish)
-    monkeypatch.setattr("automations.runtime.relay.publish", fake_publish)
+    monkeypatch.setattr("automations.runtime.relay.publish_many", fake_publish_many)
     return sent
 
 

@@ -33,6 +33,7 @@ def redis():
 def real_publish(monkeypatch):
     # The runtime tests' autouse fixture fakes publish(); these tests want the real one.
     monkeypatch.setattr(runs, "publish", _real_publish)
+    monkeypatch.setattr("automations.runtime.relay.publish_many", runs.publish_many)
     monkeypatch.setattr(runs, "_broker_down_until", 0.0)
 
 
@@ -286,3 +287,35 @@ def test_a_bulk_hand_over_with_the_broker_down_leaves_every_run_to_the_relay(
     assert runs.count() == 3
     assert not runs.filter(dispatched_at__isnull=False).exists()  # the relay publishes them
     assert ready(redis) == [] and messages(redis) == []
+
+
+@pytest.mark.django_db
+def test_the_relay_hands_every_due_run_over_in_one_push(redis, tenant, monkeypatch):
+    from automations.models import Run
+    from automations.runtime.relay import relay
+    from tests.factories import make_record
+    from tests.runtime.support import make_automation
+
+    automation = make_automation(
+        tenant,
+        trigger={"type": "record.created", "module": "contacts"},
+        actions=[{"type": "update_record", "config": {"updates": {"name": "seen"}}}],
+    )
+    for n in range(5):
+        make_record(tenant, "contacts", name=f"C{n}")
+    # As if their publish after commit had failed: pending, unmarked, left to the relay.
+    Run.objects.filter(automation=automation).update(dispatched_at=None)
+    due = list(
+        Run.objects.filter(automation=automation).order_by("due_at").values_list("id", flat=True)
+    )
+    assert len(due) == 5 and ready(redis) == []
+    pushes: list[list[str]] = []
+    real_push = handover.push
+    monkeypatch.setattr(handover, "push", lambda ids: pushes.append(list(ids)) or real_push(ids))
+
+    assert relay()["published"] == 5
+
+    assert pushes == [due]
+    assert ready(redis) == due
+    assert messages(redis) == ["automations.drain_ready"]  # one message wakes a drain
+    assert not Run.objects.filter(automation=automation, dispatched_at__isnull=True).exists()

@@ -66,7 +66,7 @@ def test_a_handed_over_run_left_unclaimed_is_published_again(tenant, published, 
 
 def test_a_broker_failure_leaves_the_run_for_the_next_tick(tenant, monkeypatch):
     _unpublished_run(tenant)
-    monkeypatch.setattr("automations.runtime.relay.publish", lambda run_id, **kw: False)
+    monkeypatch.setattr("automations.runtime.relay.publish_many", lambda run_ids, **kw: False)
     assert relay()["published"] == 0
     assert Run.objects.get().dispatched_at is None
 
