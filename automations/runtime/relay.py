@@ -23,9 +23,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from automations.models import Run
-from automations.runtime import handover
 from automations.runtime.executor import finish, retry_delays
-from automations.runtime.runs import PUBLISH_BATCH, publish_many
+from automations.runtime.runs import publish_many
 
 logger = logging.getLogger(__name__)
 
@@ -89,16 +88,10 @@ def publish_due(*, now: datetime, limit: int = BATCH) -> int:
         return 0
     # Mark first, so a worker that claims and releases a run meanwhile keeps its own marks.
     Run.objects.filter(id__in=due, status__in=Run.ACTIVE_STATUSES).update(dispatched_at=now)
-    # With Redis, one push to the ready list hands them all over (drains spread them over the
-    # pool processes); on the embedded broker each travels in a message of its own, so that
-    # they still run in parallel.
-    size = PUBLISH_BATCH if handover.available() else 1
-    published = 0
-    for start in range(0, len(due), size):
-        chunk = due[start : start + size]
-        if not publish_many(chunk, force=True):
-            # The broker is down: unmark the rest so the next tick tries them again.
-            Run.objects.filter(id__in=due[start:], dispatched_at=now).update(dispatched_at=None)
-            break
-        published += len(chunk)
-    return published
+    # One hand-over for the lot, as for a bulk change: one push to the ready list with Redis
+    # (drains spread the runs over the pool processes), one message on the embedded broker.
+    if not publish_many(due, force=True):
+        # The broker is down: unmark them so the next tick tries them again.
+        Run.objects.filter(id__in=due, dispatched_at=now).update(dispatched_at=None)
+        return 0
+    return len(due)

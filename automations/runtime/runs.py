@@ -77,7 +77,8 @@ def publish(run_id: str, *, countdown: float | None = None, force: bool = False)
 
 
 def publish_many(run_ids: list[str], *, force: bool = False) -> bool:
-    """Hand up to PUBLISH_BATCH runs due now over at once; False (logged) as publish()."""
+    """Hand runs due now over at once (a bulk change hands PUBLISH_BATCH at a time, the relay
+    its BATCH); False (logged) as publish()."""
     from automations.tasks import execute_runs
 
     what = f"{len(run_ids)} runs"
