@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-from django.db import connection
 from werkzeug import Response
 
 from automations.models import Run
@@ -19,24 +18,9 @@ from config.celery import app as celery_app
 from tests.e2e.conftest import reset_broker_connections
 from tests.factories import make_record
 from tests.faults.procs import RedisServer, Services, celery_worker, service_env
-from tests.runtime.support import make_automation, wait_for
+from tests.runtime.support import make_automation, subprocess_database_url, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def _database_url() -> str:
-    params = connection.settings_dict
-    if connection.vendor == "sqlite":
-        name = str(params["NAME"])
-        if connection.is_in_memory_db() or not name.startswith("/"):
-            pytest.skip("worker subprocesses need a database another process can open")
-        return f"sqlite:///{name}"
-    if connection.vendor != "postgresql":
-        pytest.skip(f"no DATABASE_URL form for {connection.vendor} here")
-    user = params.get("USER") or ""
-    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
-    auth = f"{user}{password}@" if user else ""
-    return f"postgres://{auth}{params.get('HOST') or '127.0.0.1'}:{params.get('PORT') or 5432}/{params['NAME']}"
 
 
 @pytest.fixture
@@ -65,7 +49,7 @@ class Workers(Services):
         super().__init__(log_dir)
         # The relay runs in this process (wait_for's tick), with this process's settings.
         self.env = service_env(
-            database_url=_database_url(),
+            database_url=subprocess_database_url(),
             redis_url=redis_url,
             AUTOMATIONS_RETRY_DELAYS="0.5,0.5,0.5",
         )

@@ -39,7 +39,7 @@ from tests.faults.procs import (
     celery_worker,
     service_env,
 )
-from tests.runtime.support import make_automation
+from tests.runtime.support import make_automation, subprocess_database_url
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -47,16 +47,6 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
-
-
-def shared_database_url() -> str:
-    """The pytest-django test database, as a DATABASE_URL for subprocesses."""
-    params = connection.settings_dict
-    user = params.get("USER") or "postgres"
-    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
-    host = params.get("HOST") or "127.0.0.1"
-    port = params.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
 
 
 @pytest.fixture
@@ -154,7 +144,7 @@ class Stack:
 def stack(own_redis, services, fault_settings):
     """Workers and a beat (relay every second) on the test database and the test's Redis."""
     setup_periodic_tasks()  # with AUTOMATIONS_RELAY_INTERVAL = 1 from fault_settings
-    return Stack(services, database_url=shared_database_url(), redis_url=own_redis.url)
+    return Stack(services, database_url=subprocess_database_url(), redis_url=own_redis.url)
 
 
 class Receiver:

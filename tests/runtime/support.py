@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+from django.db import connection
 from django.utils import timezone
 
 from automations.models import Automation, Run
@@ -84,3 +86,21 @@ def wait_for(
 
 def runs_of(automation: Automation) -> list[Run]:
     return list(Run.objects.filter(automation=automation).order_by("created_at"))
+
+
+def subprocess_database_url() -> str:
+    """The test database as a DATABASE_URL for worker, beat or web subprocesses; skips the test
+    on a database another process cannot open (an in-memory SQLite one)."""
+    params = connection.settings_dict
+    if connection.vendor == "sqlite":
+        name = str(params["NAME"])
+        if connection.is_in_memory_db() or not name.startswith("/"):
+            pytest.skip("worker subprocesses need a database another process can open")
+        return f"sqlite:///{name}"
+    if connection.vendor != "postgresql":
+        pytest.skip(f"no DATABASE_URL form for {connection.vendor} here")
+    user = params.get("USER") or ""
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    host, port = params.get("HOST") or "127.0.0.1", params.get("PORT") or 5432
+    return f"postgres://{auth}{host}:{port}/{params['NAME']}"
