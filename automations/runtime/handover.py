@@ -152,7 +152,7 @@ def drain(execute: Callable[[str], object], *, linger: float | None = None) -> i
     client = _client(blocking=True)
     client.delete(BELL)  # from here on, a push that finds no listener sends a new message
     token = f"{os.getpid()}:{time.monotonic_ns()}"
-    pop, listen, unlisten = _script(_POP), _script(_LISTEN), _script(_UNLISTEN)
+    pop = _script(_POP)
     started = time.monotonic()
     idle_since: float | None = None
     done = 0
@@ -175,14 +175,30 @@ def drain(execute: Callable[[str], object], *, linger: float | None = None) -> i
         wait = min(linger - (time.monotonic() - idle_since), left)
         if wait <= 0:
             return done  # lingered long enough
-        listen(keys=[LISTENERS], args=[token, _ms(wait) + LISTEN_MARGIN_MS], client=client)
-        got = client.blpop([READY], timeout=wait)
-        waiting = unlisten(keys=[READY, LISTENERS], args=[token], client=client)
+        got, waiting = _listen_for_ready(client, token, wait)
         if got is not None:
             idle_since = None
             done += execute_each(execute, [got[1].decode()])
         elif not waiting and time.monotonic() - idle_since >= linger:
             return done
+
+
+def _listen_for_ready(client, token: str, wait: float) -> tuple[list | None, int]:
+    """Wait on the list for up to `wait` seconds as a listener: (the [list, id] BLPOP got or
+    None, how many ids wait once we stop listening).
+
+    Listening, the BLPOP and stepping down are one pipeline, so one round trip: Redis runs a
+    connection's commands in order and holds those behind a blocked BLPOP until it returns,
+    so we step down the moment it does, with no reply to wait for in between (it used to be
+    three round trips per run a lingering drain took). EVAL, not the scripts' EVALSHA: a
+    redis-py pipeline asks SCRIPT EXISTS first for the scripts it holds, a round trip more.
+    """
+    pipe = client.pipeline(transaction=False)
+    pipe.eval(_LISTEN, 1, LISTENERS, token, _ms(wait) + LISTEN_MARGIN_MS)
+    pipe.blpop([READY], timeout=wait)
+    pipe.eval(_UNLISTEN, 2, READY, LISTENERS, token)
+    _, got, waiting = pipe.execute()
+    return got, waiting
 
 
 def execute_each(execute: Callable[[str], object], run_ids: list[str]) -> int:

@@ -12,6 +12,7 @@ import threading
 
 import pytest
 from django.conf import settings
+from redis import connection as redis_connection
 
 from automations.runtime import handover, runs
 
@@ -141,6 +142,40 @@ def test_a_lingering_drain_takes_a_new_run_without_a_message(redis):
         drain.join(10)
     assert not drain.is_alive()
     assert not redis.exists(handover.LISTENERS)
+
+
+def test_a_lingering_drain_steps_down_and_executes_with_no_round_trip_after_its_wait(
+    redis, monkeypatch
+):
+    # Listening, the BLPOP and stepping down travel in one pipeline: once the drain is seen
+    # listening it sends nothing more before executing the run it gets, and it is no longer
+    # a listener by then (a push meanwhile must wake another drain).
+    sends: list[str] = []
+    send = redis_connection.AbstractConnection.send_packed_command
+
+    def counting_send(self, *args, **kwargs):
+        sends.append(threading.current_thread().name)
+        return send(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis_connection.AbstractConnection, "send_packed_command", counting_send)
+    seen: dict[str, int] = {}
+
+    def execute(run_id: str) -> None:
+        seen["sends"] = sends.count("drain")
+        seen["listeners"] = redis.zcard(handover.LISTENERS)
+        executed.set()
+
+    executed = threading.Event()
+    drain = threading.Thread(target=lambda: handover.drain(execute, linger=0.5), name="drain")
+    drain.start()
+    try:
+        wait_for(lambda: redis.zcard(handover.LISTENERS) == 1)
+        listening = sends.count("drain")
+        assert handover.push(["run_x"]) is False
+        assert executed.wait(5)
+    finally:
+        drain.join(10)
+    assert seen == {"sends": listening, "listeners": 0}
 
 
 def _listen_as(redis, token: str, ms: int = 60_000) -> None:
