@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.faults.procs import free_port
+from tests.faults.procs import await_condition, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -157,19 +157,6 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def wait_until(
-    condition: Callable[[], Any], *, timeout: float, interval: float = 0.1, what: str = ""
-) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
-
-
 # ---------------------------------------------------------------------------------------------
 # Services
 
@@ -244,14 +231,14 @@ def clone_database(target: str) -> None:
     source = connection.settings_dict["NAME"]
     connection.close()
     with _server() as server:
-        wait_until(
+        await_condition(
             lambda: (
                 not server.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [source]
                 ).fetchone()[0]
             ),
             timeout=60,
-            what=f"every session of {source} to end",
+            message=f"every session of {source} to end",
         )
         server.execute(f'DROP DATABASE IF EXISTS "{target}"')
         server.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}" STRATEGY file_copy')
@@ -583,20 +570,20 @@ class Worker:
         """Until every pool process exists and a no-op task has gone through."""
         from bench.tasks import noop
 
-        wait_until(
+        await_condition(
             lambda: len(self.children()) >= self.concurrency,
             timeout=timeout,
-            what="worker processes",
+            message="worker processes",
         )
         redis = redis_client()
         marker = f"ready-{uuid.uuid4().hex}"
         for _ in range(self.concurrency * 2):
             noop.delay(marker)
-        wait_until(
+        await_condition(
             lambda: self._seen(redis, marker) >= self.concurrency * 2,
             timeout=timeout,
             interval=0.05,
-            what="the worker to answer",
+            message="the worker to answer",
         )
         redis.delete(NOOP_KEY)
 
@@ -668,7 +655,7 @@ class Gunicorn:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_until(self._up, timeout=60, what="gunicorn")
+        await_condition(self._up, timeout=60, message="gunicorn")
         return self
 
     def _up(self) -> bool:

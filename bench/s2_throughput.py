@@ -19,12 +19,12 @@ from bench.common import (
     Result,
     Tenant,
     Worker,
+    await_condition,
     make_automation,
     make_tenant,
     median,
     redis_client,
     reset_state,
-    wait_until,
 )
 
 TITLE = "end-to-end executions/s vs a no-op Celery task, 2 worker processes"
@@ -83,8 +83,8 @@ def noop_rate(count: int, *, timeout: float = 120.0) -> float:
     for _ in range(count):
         noop.delay("rate")
     with Worker() as _worker:
-        wait_until(
-            lambda: redis.llen(NOOP_KEY) >= count, timeout=timeout, what=f"{count} no-op tasks"
+        await_condition(
+            lambda: redis.llen(NOOP_KEY) >= count, timeout=timeout, message=f"{count} no-op tasks"
         )
     stamps = sorted(float(item.decode().split("|")[2]) for item in redis.lrange(NOOP_KEY, 0, -1))
     redis.delete(NOOP_KEY)
@@ -106,11 +106,11 @@ def engine_rate(flow: Flow, count: int, *, timeout: float = 300.0, during=None) 
     with Worker() as worker:
         if during is not None:
             during(worker)
-        wait_until(
+        await_condition(
             lambda: runs.filter(status__in=Run.FINAL_STATUSES).count() >= count,
             timeout=timeout,
             interval=0.25,
-            what=f"{count} runs",
+            message=f"{count} runs",
         )
     failed = runs.exclude(status=Run.Status.SUCCESS).count()
     if failed:

@@ -21,13 +21,13 @@ from bench.common import (
     Figure,
     Result,
     Worker,
+    await_condition,
     cpu_busy_since,
     cpu_jiffies,
     machine,
     percentile,
     redis_client,
     reset_state,
-    wait_until,
 )
 from bench.s2_throughput import Flow, engine_rate, setup_flow
 
@@ -55,10 +55,12 @@ def noop_latencies(count: int, rate: float) -> tuple[list[float], float]:
     redis = redis_client()
     # A drain that emptied the ready list waits on it for AUTOMATIONS_DRAIN_LINGER, holding a
     # pool process: the no-op phase starts with both processes free, as the engine's does.
-    wait_until(lambda: not redis.exists(handover.LISTENERS), timeout=30, what="the drain to end")
+    await_condition(
+        lambda: not redis.exists(handover.LISTENERS), timeout=30, message="the drain to end"
+    )
     redis.delete(NOOP_KEY)
     pace = paced(count, rate, lambda i: noop.delay("lat", time.time()), deadline=count / rate + 60)
-    wait_until(lambda: redis.llen(NOOP_KEY) >= count, timeout=60, what="no-op tasks")
+    await_condition(lambda: redis.llen(NOOP_KEY) >= count, timeout=60, message="no-op tasks")
     items = [item.decode().split("|") for item in redis.lrange(NOOP_KEY, 0, -1)]
     redis.delete(NOOP_KEY)
     return [float(ran) - float(sent) for _, sent, ran in items], pace
@@ -86,11 +88,11 @@ def engine_latencies(flow: Flow, count: int, rate: float) -> tuple[list[float], 
 
     pace = paced(count, rate, create, deadline=count / rate + 60)
     runs = Run.objects.filter(automation=flow.automation, record_id__in=list(committed))
-    wait_until(
+    await_condition(
         lambda: runs.filter(status__in=Run.FINAL_STATUSES).count() >= count,
         timeout=120,
         interval=0.25,
-        what="the latency runs",
+        message="the latency runs",
     )
     done = dict(
         ActionRun.objects.filter(run__in=runs, index=0).values_list(

@@ -21,13 +21,13 @@ from bench.common import (
     Figure,
     Result,
     Worker,
+    await_condition,
     clone_automations,
     make_automation,
     make_tenant,
     median,
     reset_state,
     vacuum_analyze,
-    wait_until,
 )
 
 ENQUEUE_LIMIT = 10.0
@@ -96,15 +96,15 @@ def run(cfg: Config, *, count: int | None = None) -> Result:
         for _ in range(2):
             app.send_task("automations.dispatch_schedules")
         runs = Run.objects.filter(workspace=tenant.workspace)
-        wait_until(
+        await_condition(
             lambda: runs.filter(status__in=Run.FINAL_STATUSES).count() >= count,
             timeout=DONE_LIMIT + 60,
             interval=0.5,
-            what=f"{count} scheduled runs",
+            message=f"{count} scheduled runs",
         )
         # Both dispatcher tasks have returned and every run they handed over is done: a
         # duplicate, if any, exists by now.
-        wait_until(worker.idle, timeout=60, interval=0.2, what="the worker to go idle")
+        await_condition(worker.idle, timeout=60, interval=0.2, message="the worker to go idle")
     stats = runs.aggregate(enqueued=Max("dispatched_at"), done=Max("completed_at"))
     enqueued_s = (stats["enqueued"] - sent).total_seconds()
     done_s = (stats["done"] - sent).total_seconds()

@@ -21,12 +21,12 @@ from bench.common import (
     Figure,
     Result,
     Worker,
+    await_condition,
     clone_database,
     drop_database,
     ensure_history,
     median,
     using_database,
-    wait_until,
 )
 from bench.s2_throughput import ROUND_SIZES, create_records, one_round, setup_flow
 
@@ -82,11 +82,11 @@ def memory_growth(flow, *, first: int, second: int) -> tuple[int, int]:
         producer.start()
         readings = []
         for target in (first, second):
-            wait_until(
+            await_condition(
                 lambda t=target: failure or runs.count() - base >= t,
                 timeout=target / 5 + 120,
                 interval=0.5,
-                what=f"{target} runs",
+                message=f"{target} runs",
             )
             if failure:
                 raise failure[0]

@@ -19,10 +19,10 @@ from bench.common import (
     Figure,
     Result,
     _stop,
+    await_condition,
     child_env,
     ensure_history,
     median,
-    wait_until,
 )
 from bench.s2_throughput import engine_rate, setup_flow
 
@@ -54,11 +54,11 @@ def rate_beside_purge(flow, run_count: int, stored, before: int) -> tuple[float,
     try:
         # Measure once it is deleting: not while it starts up, nor while it walks the first
         # pages of the table, which hold the history's newest logs (none old enough).
-        wait_until(
+        await_condition(
             lambda: stored.count() <= before - STARTED_AFTER,
             timeout=180,
             interval=0.25,
-            what=f"the purge to delete {STARTED_AFTER} logs",
+            message=f"the purge to delete {STARTED_AFTER} logs",
         )
         rate = engine_rate(flow, run_count)
     finally:

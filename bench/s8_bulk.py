@@ -17,13 +17,13 @@ from bench.common import (
     Figure,
     Result,
     Worker,
+    await_condition,
     drop_handed_over,
     make_automation,
     make_tenant,
     queue_length,
     ready_length,
     reset_state,
-    wait_until,
 )
 
 
@@ -72,11 +72,11 @@ def run(cfg: Config) -> Result:
     written = runs.count()
     assert changed == count and written == count == listed, (changed, written, listed)
     with Worker() as _worker:
-        wait_until(
+        await_condition(
             lambda: runs.filter(status__in=Run.FINAL_STATUSES).count() >= count,
             timeout=600,
             interval=0.5,
-            what=f"{count} bulk runs",
+            message=f"{count} bulk runs",
         )
     span = runs.aggregate(first=Min("started_at"), last=Max("completed_at"))
     drain_s = (span["last"] - span["first"]).total_seconds()

@@ -10,8 +10,7 @@ from kombu import pools
 from automations.runtime import matching
 from automations.runtime.relay import relay
 from config.celery import app as celery_app
-from tests.faults.procs import free_port
-from tests.runtime.support import wait_for
+from tests.faults.procs import await_condition, free_port
 
 
 @pytest.fixture(scope="session")
@@ -73,10 +72,12 @@ def celery_worker(transactional_db, engine_settings, _private_filesystem_broker)
 
 @pytest.fixture
 def settle():
-    """wait_for with the relay ticking, as celery beat would."""
+    """await_condition with the relay ticking, as celery beat would."""
 
     def settle_(condition, *, timeout: float = 30.0, message: str = "runs to finish"):
-        return wait_for(condition, timeout=timeout, tick=relay, interval=0.1, message=message)
+        return await_condition(
+            condition, timeout=timeout, tick=relay, interval=0.1, message=message
+        )
 
     return settle_
 

@@ -17,8 +17,8 @@ from automations.runtime.relay import relay
 from config.celery import app as celery_app
 from tests.e2e.conftest import reset_broker_connections
 from tests.factories import make_record
-from tests.faults.procs import RedisServer, Services, celery_worker, service_env
-from tests.runtime.support import make_automation, subprocess_database_url, wait_for
+from tests.faults.procs import RedisServer, Services, await_condition, celery_worker, service_env
+from tests.runtime.support import make_automation, subprocess_database_url
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -47,7 +47,7 @@ class Workers(Services):
 
     def __init__(self, redis_url: str, log_dir) -> None:
         super().__init__(log_dir)
-        # The relay runs in this process (wait_for's tick), with this process's settings.
+        # The relay runs in this process (await_condition's tick), with this process's settings.
         self.env = service_env(
             database_url=subprocess_database_url(),
             redis_url=redis_url,
@@ -94,7 +94,7 @@ def test_records_saved_while_the_broker_is_down_all_run_once_it_is_back(tenant, 
     assert all(r.status == "pending" and r.dispatched_at is None for r in runs)
     own_redis.start()
     try:
-        wait_for(
+        await_condition(
             lambda: _all_done(automation, 5),
             timeout=90,
             interval=0.2,
@@ -147,7 +147,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_run_completes_once(
     assert (run.status, run.next_action_index) == ("running", 1)
     workers.start()
     try:
-        wait_for(
+        await_condition(
             lambda: _all_done(automation, 1),
             timeout=90,
             interval=0.2,

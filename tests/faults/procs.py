@@ -37,10 +37,12 @@ def await_condition(
     timeout: float,
     interval: float = 0.1,
     message: str = "condition",
+    tick: Callable[[], Any] | None = None,
     on_timeout: Callable[[], str] | None = None,
 ) -> Any:
-    """Poll until `condition()` is truthy; AssertionError (with `on_timeout()`'s text, e.g.
-    process logs) after `timeout` seconds."""
+    """Poll until `condition()` is truthy and return its value; `tick` runs between polls
+    (e.g. the relay, standing in for celery beat). AssertionError (with `on_timeout()`'s text,
+    e.g. process logs) after `timeout` seconds. The one poller of the tests and the bench."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -49,6 +51,8 @@ def await_condition(
         if time.monotonic() > deadline:
             extra = f"\n{on_timeout()}" if on_timeout else ""
             raise AssertionError(f"timed out after {timeout:g} s waiting for {message}{extra}")
+        if tick is not None:
+            tick()
         time.sleep(interval)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -60,28 +58,6 @@ def drain(max_rounds: int = 50) -> list[str]:
             execute(run_id)
             executed.append(run_id)
     raise AssertionError("runs kept becoming due: a loop?")
-
-
-def wait_for(
-    condition: Callable[[], Any],
-    *,
-    timeout: float = 20.0,
-    interval: float = 0.05,
-    tick: Callable[[], Any] | None = None,
-    message: str = "condition",
-) -> Any:
-    """Poll `condition` until it returns something truthy; `tick` runs between polls (e.g.
-    the relay, standing in for celery beat)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {message}")
-        if tick is not None:
-            tick()
-        time.sleep(interval)
 
 
 def runs_of(automation: Automation) -> list[Run]:

@@ -15,6 +15,7 @@ from django.conf import settings
 from redis import connection as redis_connection
 
 from automations.runtime import handover, runs
+from tests.faults.procs import await_condition
 
 pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="the ready list needs Redis")
 
@@ -50,13 +51,8 @@ def ready(redis) -> list[str]:
     return [item.decode() for item in redis.lrange(handover.READY, 0, -1)]
 
 
-def wait_for(condition, timeout: float = 5.0) -> None:
-    pause = threading.Event()
-    for _ in range(int(timeout / 0.01)):
-        if condition():
-            return
-        pause.wait(0.01)
-    raise AssertionError("condition not met in time")
+def wait_for(condition) -> None:
+    await_condition(condition, timeout=5, interval=0.01)
 
 
 class Recorder:
