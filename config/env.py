@@ -82,8 +82,8 @@ def env_float_list(name: str, default: list[float]) -> list[float]:
     return values
 
 
-# A request rate as DRF's throttles read it (which API_RATE_LIMIT feeds): N/sec, N/min, N/hour,
-# N/day, no spaces. automations.ratelimit parses the inbound-webhook rate with the same pattern.
+# A request rate in DRF's throttle syntax: N/sec, N/min, N/hour, N/day, no spaces. config.ratelimit
+# reads API_RATE_LIMIT and AUTOMATIONS_WEBHOOK_RATE_LIMIT with the same pattern.
 RATE_PATTERN = re.compile(r"(\d+)/(s|sec|second|m|min|minute|h|hour|d|day)s?")
 
 

@@ -204,7 +204,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 AUTOMATIONS_RETRY_DELAYS = env_float_list("AUTOMATIONS_RETRY_DELAYS", [60.0, 300.0, 1800.0])
 AUTOMATIONS_ALLOW_PRIVATE_URLS = env_bool("AUTOMATIONS_ALLOW_PRIVATE_URLS", False)
 AUTOMATIONS_WEBHOOK_MAX_BYTES = env_int("AUTOMATIONS_WEBHOOK_MAX_BYTES", 262_144, minimum=1024)
-# Inbound webhook deliveries per automation (DRF rate syntax, see automations/ratelimit.py).
+# Inbound webhook deliveries per automation (DRF rate syntax, see config/ratelimit.py).
 AUTOMATIONS_WEBHOOK_RATE_LIMIT = env_rate("AUTOMATIONS_WEBHOOK_RATE_LIMIT", "120/min")
 AUTOMATIONS_MAX_CHAIN_DEPTH = env_int("AUTOMATIONS_MAX_CHAIN_DEPTH", 5, minimum=1)
 AUTOMATIONS_RELAY_INTERVAL = env_seconds("AUTOMATIONS_RELAY_INTERVAL", 5.0, minimum=0.1)

@@ -1,7 +1,10 @@
 import json
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.test import Client, RequestFactory, override_settings
+from rest_framework.test import APIClient
 
 from config.api.fallback import handler404, handler500
 from records import api as records_api
@@ -76,13 +79,27 @@ def test_healthz_reports_database_and_broker():
 
 
 def test_rate_limit_is_json_429_with_retry_after(api, settings):
-    from django.core.cache import cache
-
-    cache.clear()
     settings.API_RATE_LIMIT = "3/min"
-    statuses = [api.get("/v1/modules").status_code for _ in range(4)]
+    # A stopped clock 15 s into a minute: the window cannot roll over between requests.
+    with time_machine.travel(datetime(2030, 1, 1, 12, 0, 15, tzinfo=UTC), tick=False):
+        statuses = [api.get("/v1/modules").status_code for _ in range(4)]
+        response = api.get("/v1/modules")
     assert statuses == [200, 200, 200, 429]
-    response = api.get("/v1/modules")
     _assert_error(response, 429, "rate_limited")
-    assert int(response["Retry-After"]) > 0
-    cache.clear()
+    assert response["Retry-After"] == "45"
+    assert "3/min" in response.json()["error"]["message"]
+    with time_machine.travel(datetime(2030, 1, 1, 12, 1, 0, tzinfo=UTC), tick=False):
+        assert api.get("/v1/modules").status_code == 200  # the next window
+
+
+def test_the_rate_limit_is_per_api_key(tenant, settings):
+    from accounts.services import api_key_create
+
+    settings.API_RATE_LIMIT = "2/min"
+    _, second_key = api_key_create(workspace=tenant.workspace, user=tenant.user)
+    other = APIClient()
+    other.credentials(HTTP_AUTHORIZATION=f"Bearer {second_key}")
+    with time_machine.travel(datetime(2030, 1, 1, 12, 0, 15, tzinfo=UTC), tick=False):
+        statuses = [tenant.client.get("/v1/modules").status_code for _ in range(3)]
+        assert other.get("/v1/modules").status_code == 200
+    assert statuses == [200, 200, 429]

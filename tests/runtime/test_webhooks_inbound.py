@@ -209,11 +209,26 @@ def test_a_delivery_whose_publish_fails_is_left_to_the_relay(
     assert published == [(run.id, None)]
 
 
+def test_concurrent_hits_are_each_counted_once(tenant):
+    # The API's limit used DRF's throttle, which read the window's request times and wrote
+    # them back: two requests at once could both pass on the same count.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from config.ratelimit import Rate, hit
+
+    key = f"concurrent:{tenant.workspace.id}"
+    rate, now = Rate(10, 60), 1_700_000_010.0
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        hits = list(pool.map(lambda _: hit(key, rate, now=now), range(40)))
+    assert sorted(h.count for h in hits) == list(range(1, 41))
+    assert sum(h.allowed for h in hits) == 10
+
+
 def test_the_rate_limit_counts_in_one_window_that_expires(tenant, settings):
     from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache
 
-    from automations.ratelimit import Rate, hit
+    from config.ratelimit import Rate, hit
 
     key = f"test:{tenant.workspace.id}"
     now = 1_700_000_000.0

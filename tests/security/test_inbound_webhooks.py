@@ -311,7 +311,7 @@ def test_a_bad_rate_setting_fails_at_start(settings):
 
 
 def test_rates_parse_like_the_api_rate_limit():
-    from automations.ratelimit import Rate, parse_rate
+    from config.ratelimit import Rate, parse_rate
 
     assert parse_rate("120/min") == Rate(120, 60)
     assert parse_rate("10/sec") == Rate(10, 1)
