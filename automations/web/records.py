@@ -5,6 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,7 +19,13 @@ from automations.web.record_forms import RecordForm, member_choices
 from config.api.errors import ApiError, ValidationFailed
 from records.api import filter_records
 from records.models import Field, Module, Record
-from records.selectors import module_fields, module_get, modules_for, record_get
+from records.selectors import (
+    module_fields,
+    module_get,
+    modules_for,
+    record_for_update,
+    record_get,
+)
 from records.services import record_create, record_delete, record_update
 
 PER_PAGE = 25
@@ -139,19 +146,34 @@ def record_new(request: HttpRequest, module: str) -> HttpResponse:
 @workspace_view
 def record_edit(request: HttpRequest, module: str, record_id: str) -> HttpResponse:
     mod = _module_or_404(request, module)
-    record = _record_or_404(request, mod, record_id)
-    fields = module_fields(mod)
-    form = RecordForm(
-        request.POST if request.method == "POST" else None, module=mod, fields=fields, record=record
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            record_update(record=record, data=form.record_data(), actor=request.user)
-        except ValidationFailed as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"“{record}” saved.")
-            return redirect("web:record", mod.slug, record.id)
+    if request.method != "POST":
+        record = _record_or_404(request, mod, record_id)
+        form = RecordForm(None, module=mod, fields=module_fields(mod), record=record)
+    else:
+        with transaction.atomic():
+            # One statement reads the record locked with its module and fields, and the form
+            # and the update both use it (an unlocked read for the form, then the update's own
+            # locked one, took two).
+            record = record_for_update(
+                workspace_id=request.workspace.id, record_id=record_id, module_slug=mod.slug
+            )
+            if record is None:
+                raise Http404("No such record")
+            form = RecordForm(
+                request.POST, module=mod, fields=module_fields(record.module), record=record
+            )
+            if form.is_valid():
+                try:
+                    # Validation raises before anything is written, so the transaction stays
+                    # usable and commits nothing when it does.
+                    record_update(
+                        record=record, data=form.record_data(), actor=request.user, locked=True
+                    )
+                except ValidationFailed as exc:
+                    form.add_service_errors(exc)
+                else:
+                    messages.success(request, f"“{record}” saved.")
+                    return redirect("web:record", mod.slug, record.id)
     return render(
         request,
         "web/records/form.html",

@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from automations.models import Run
 from records.models import Record
@@ -75,10 +77,14 @@ def test_editing_a_record_updates_it_through_the_services(web, tenant):
         conditions=[{"field": "stage", "operator": "changed_to", "value": "proposal"}],
     )
 
-    response = web.post(
-        f"/records/deals/{record.id}/edit", {"name": "Big", "stage": "proposal", "value": "10"}
-    )
+    with CaptureQueriesContext(connection) as queries:
+        response = web.post(
+            f"/records/deals/{record.id}/edit", {"name": "Big", "stage": "proposal", "value": "10"}
+        )
 
+    # The record is read once, locked (the form and the update share that read).
+    reads = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert len([sql for sql in reads if "records_record" in sql and record.id in sql]) == 1
     record.refresh_from_db()
     assert response.status_code == 302
     assert record.values["stage"] == "proposal"
@@ -188,6 +194,9 @@ def test_another_workspaces_records_are_not_found(web, other_tenant):
     ):
         assert web.get(url).status_code == 404
     assert web.post(f"/records/contacts/{theirs.id}/delete").status_code == 404
+    assert web.post(f"/records/contacts/{theirs.id}/edit", {"name": "Mine"}).status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.values["name"] == "Secret"
     assert Record.objects.filter(pk=theirs.pk).exists()
     assert b"Secret" not in web.get("/records/contacts/").content
 
