@@ -129,7 +129,12 @@ def test_a_purge_with_nothing_old_deletes_nothing(tenant, settings):
     assert Run.objects.count() == 1
 
 
-def test_on_postgresql_the_purge_walks_every_page_of_the_runs_table(tenant, settings, monkeypatch):
+def test_on_postgresql_the_purge_deletes_each_page_s_old_runs_in_one_batch(
+    tenant, settings, monkeypatch
+):
+    # The point of the page walk: each page of the runs table is changed by one batch, so it
+    # is written to the WAL whole at most once per purge (runs of several automations share
+    # pages, so a walk automation by automation changes each page once per automation).
     from django.db import connection
 
     from automations.runtime import retention
@@ -138,12 +143,27 @@ def test_on_postgresql_the_purge_walks_every_page_of_the_runs_table(tenant, sett
         pytest.skip("the page walk is PostgreSQL's (a TID range scan)")
     monkeypatch.setattr(retention, "PAGES", 1)
     monkeypatch.setattr(retention, "sleep", lambda seconds: None)
-    _finished_long_ago(tenant, settings, count=80)
+    _finished_long_ago(tenant, settings, count=80, automations=2)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT max((ctid::text::point)[0]) FROM automations_run")
-        (last_page,) = cursor.fetchone()
-    assert last_page >= 2, "the old runs should fill several pages for this test to mean much"
+        cursor.execute("SELECT id, (ctid::text::point)[0]::int FROM automations_run")
+        page_of = dict(cursor.fetchall())
+    assert max(page_of.values()) >= 2, "the old runs should fill several pages"
+    batches: list[set[int]] = []
+    delete_all = retention._delete_all
+
+    def recording(runs):
+        batches.append({page_of[run_id] for run_id in runs.values_list("id", flat=True)})
+        return delete_all(runs)
+
+    monkeypatch.setattr(retention, "_delete_all", recording)
 
     assert purge()["runs"] == 80
-    assert list(Run.objects.values_list("trigger_data__record__name", flat=True)) == ["recent"]
-    assert ActionRun.objects.count() == 1
+
+    changed = [pages for pages in batches if pages]
+    assert all(len(pages) == 1 for pages in changed)  # a batch changes one page (PAGES=1)
+    assert len({page for (page,) in changed}) == len(changed)  # and no page twice
+    assert list(Run.objects.values_list("trigger_data__record__name", flat=True)) == [
+        "recent",
+        "recent",
+    ]
+    assert ActionRun.objects.count() == 2
