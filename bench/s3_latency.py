@@ -136,14 +136,16 @@ class Phases:
 
     def measure(self, flow: Flow, *, count: int, phases: int) -> Phases:
         for _ in range(phases):
-            for side, latencies_of in (("noop", noop_latencies), ("engine", engine_latencies)):
-                start = cpu_jiffies()
-                args = (count, self.rate) if side == "noop" else (flow, count, self.rate)
-                latencies, pace = latencies_of(*args)
-                getattr(self, side).extend(latencies)
-                self.achieved[side].append(pace)
-                self.busy[side].append(cpu_busy_since(start))
+            self._phase("noop", lambda: noop_latencies(count, self.rate))
+            self._phase("engine", lambda: engine_latencies(flow, count, self.rate))
         return self
+
+    def _phase(self, side: str, latencies_and_pace) -> None:
+        start = cpu_jiffies()
+        latencies, pace = latencies_and_pace()
+        getattr(self, side).extend(latencies)
+        self.achieved[side].append(pace)
+        self.busy[side].append(cpu_busy_since(start))
 
     def p(self, side: str, q: float) -> float:
         return percentile(getattr(self, side), q)
