@@ -88,7 +88,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Revoke the selected keys")
+    # Without allowed_permissions an action is offered to whoever may merely view the list:
+    # revoking is a change, so it needs the change permission (accounts.roles says why the
+    # admin follows Django's permissions rather than workspace roles).
+    @admin.action(description="Revoke the selected keys", permissions=("change",))
     def revoke_keys(self, request: HttpRequest, queryset) -> None:
         keys = list(queryset.filter(revoked_at__isnull=True))
         for key in keys:
