@@ -2,8 +2,12 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpRequest
 
+from accounts.login_throttle import ThrottledAdminAuthenticationForm
 from accounts.models import ApiKey, Membership, Workspace
 from accounts.services import api_key_revoke, workspace_create
+
+# The admin's sign-in counts failures against the same limits as the web login's.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 class MembershipInline(admin.TabularInline):
