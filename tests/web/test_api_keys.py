@@ -77,6 +77,7 @@ def test_a_member_cannot_revoke_the_owners_key(tenant):
 
     tenant.api_key.refresh_from_db()
     assert response.status_code == 403
+    assert "Members may revoke only their own keys" in response.content.decode()
     assert tenant.api_key.revoked_at is None
     assert tenant.client.get("/v1/users/me").status_code == 200
 
