@@ -36,8 +36,9 @@ def api_key_by_plain(plain: str) -> ApiKey | None:
 
 
 def membership_for_user(user: AbstractBaseUser, slug: str | None = None) -> Membership | None:
-    """The user's membership of the workspace `slug` (else their first), with its workspace;
-    None for an inactive user, who keeps no access anywhere."""
+    """The user's membership of the workspace `slug` (of their first one when no slug is
+    given), with its workspace; None if there is none, and for an inactive user, who keeps no
+    access anywhere."""
     if not user.is_active:
         return None
     memberships = Membership.objects.filter(user=user).select_related("workspace")
