@@ -2,8 +2,12 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpRequest
 
+from accounts.login_throttle import ThrottledAdminAuthenticationForm
 from accounts.models import ApiKey, Membership, Workspace
 from accounts.services import api_key_revoke, workspace_create
+
+# The admin's sign-in counts failures against the same limits as the web login's.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 class MembershipInline(admin.TabularInline):
@@ -88,7 +92,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Revoke the selected keys")
+    # Without allowed_permissions an action is offered to whoever may merely view the list:
+    # revoking is a change, so it needs the change permission (accounts.roles says why the
+    # admin follows Django's permissions rather than workspace roles).
+    @admin.action(description="Revoke the selected keys", permissions=("change",))
     def revoke_keys(self, request: HttpRequest, queryset) -> None:
         keys = list(queryset.filter(revoked_at__isnull=True))
         for key in keys:

@@ -10,13 +10,15 @@ from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
 from accounts.models import ApiKey, Workspace
-from accounts.selectors import api_key_by_plain, workspace_for_user
+from accounts.selectors import api_key_by_plain, membership_current
 from accounts.services import api_key_touch
 
 
 @dataclass(frozen=True)
 class WorkspaceAuth:
     workspace: Workspace
+    # The caller's current role in the workspace (accounts.roles says what it allows).
+    role: str
     api_key: ApiKey | None = None
 
 
@@ -34,9 +36,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             )
         key = api_key_by_plain(token.strip())
         if key is None:
+            # Also a key whose user was deactivated or left the workspace: one message, so the
+            # answer does not tell a stolen key's holder which of these happened.
             raise exceptions.AuthenticationFailed("Invalid or revoked API key")
         api_key_touch(api_key=key)
-        return key.user, WorkspaceAuth(workspace=key.workspace, api_key=key)
+        return key.user, WorkspaceAuth(workspace=key.workspace, role=key.member_role, api_key=key)
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
@@ -50,11 +54,10 @@ class WorkspaceSessionAuthentication(authentication.SessionAuthentication):
         if result is None:
             return None
         user, _ = result
-        slug = request._request.session.get("workspace_slug")
-        workspace = workspace_for_user(user, slug) or workspace_for_user(user)
-        if workspace is None:
+        membership = membership_current(user, request._request.session.get("workspace_slug"))
+        if membership is None:
             return None
-        return user, WorkspaceAuth(workspace=workspace)
+        return user, WorkspaceAuth(workspace=membership.workspace, role=membership.role)
 
 
 class IsWorkspaceMember(permissions.BasePermission):

@@ -28,10 +28,9 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from accounts.models import Membership, Workspace
+from accounts.models import Workspace
 
 ROTATION_GRACE = timedelta(hours=24)
-ROTATORS = (Membership.Role.OWNER, Membership.Role.ADMIN)
 
 
 def secret_for(workspace_id: int, nonce: str = "") -> str:
@@ -63,10 +62,6 @@ def signature(workspace: Workspace, *, msg_id: str, at: datetime, payload: str) 
     if previous_secret_expires_at(workspace, now=at) is not None:
         keys.append(secret_for(workspace.id, workspace.previous_webhook_secret_nonce))
     return " ".join(Webhook(key).sign(msg_id, at, payload) for key in keys)
-
-
-def may_rotate(*, user, workspace: Workspace) -> bool:
-    return Membership.objects.filter(workspace=workspace, user=user, role__in=ROTATORS).exists()
 
 
 def rotate(*, workspace: Workspace) -> Workspace:

@@ -98,6 +98,21 @@ def env_rate(name: str, default: str) -> str:
     return value
 
 
+def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """'X-Forwarded-Proto: https' -> ("HTTP_X_FORWARDED_PROTO", "https"), Django's
+    SECURE_PROXY_SSL_HEADER: the header a TLS-terminating proxy sets, and its value for HTTPS."""
+    raw = env_str(name, "").strip()
+    if not raw:
+        return None
+    header, sep, value = raw.partition(":")
+    header, value = header.strip(), value.strip()
+    if not sep or not value or not re.fullmatch(r"[A-Za-z0-9-]+", header):
+        raise ImproperlyConfiguredEnv(
+            f"{name}={raw!r} is not 'Header-Name: value', e.g. 'X-Forwarded-Proto: https'"
+        )
+    return "HTTP_" + header.upper().replace("-", "_"), value
+
+
 def secret_key(var_dir: Path) -> str:
     """SECRET_KEY from the environment, else one generated once and kept under var/.
 

@@ -1,6 +1,7 @@
 """Rate limits kept in the Django cache (Redis in production, so every web process shares them):
-the API's per-key limit (accounts.throttling) and the inbound webhooks' per-automation limit
-(automations.ratelimit) count the same way, here.
+the API's per-key limit (accounts.throttling), the inbound webhooks' per-automation limit
+(automations.ratelimit) and the failed sign-ins' limits (accounts.login_throttle) count the same
+way, here.
 
 A fixed window: at most N hits per calendar window of the rate's period (a client may send N at
 the end of one window and N more at the start of the next); over it the caller gets 429 in the
@@ -54,14 +55,28 @@ def parse_rate(value: str | None) -> Rate | None:
     return Rate(limit=int(match.group(1)), period=_PERIODS[match.group(2)[0]])
 
 
-def hit(key: str, rate: Rate, *, now: float | None = None) -> Hit:
-    """Count one hit against `key` and say whether it is within `rate`."""
+def _window(key: str, rate: Rate, now: float | None) -> tuple[str, float]:
+    """The cache key of the window `now` falls in, and the seconds until it ends."""
     now = time.time() if now is None else now
     window = int(now // rate.period)
-    cache_key = f"ratelimit:{key}:{rate.period}:{window}"
-    ends_in = (window + 1) * rate.period - now
+    return f"ratelimit:{key}:{rate.period}:{window}", (window + 1) * rate.period - now
+
+
+def hit(key: str, rate: Rate, *, now: float | None = None) -> Hit:
+    """Count one hit against `key` and say whether it is within `rate`."""
+    cache_key, ends_in = _window(key, rate, now)
     count = _count(cache_key, timeout=rate.period + 1)
     if count <= rate.limit:
+        return Hit(allowed=True, count=count, retry_after=0)
+    return Hit(allowed=False, count=count, retry_after=max(1, math.ceil(ends_in)))
+
+
+def peek(key: str, rate: Rate, *, now: float | None = None) -> Hit:
+    """Whether one more hit against `key` would be within `rate`, without counting it: for
+    limits that count only some outcomes (failed sign-ins) but refuse before trying."""
+    cache_key, ends_in = _window(key, rate, now)
+    count = int(cache.get(cache_key) or 0)
+    if count < rate.limit:
         return Hit(allowed=True, count=count, retry_after=0)
     return Hit(allowed=False, count=count, retry_after=max(1, math.ceil(ends_in)))
 

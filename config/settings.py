@@ -10,6 +10,7 @@ from config.env import (
     env_float_list,
     env_int,
     env_list,
+    env_proxy_ssl_header,
     env_rate,
     env_seconds,
     env_str,
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.api.middleware.RefuseNulInUrlMiddleware",
     "config.api.middleware.ApiBodySizeLimitMiddleware",
@@ -87,6 +89,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Failed sign-ins (web and admin) per username and per client address (accounts.login_throttle).
+LOGIN_FAILURE_LIMIT = env_rate("LOGIN_FAILURE_LIMIT", "5/min")
+LOGIN_ADDRESS_FAILURE_LIMIT = env_rate("LOGIN_ADDRESS_FAILURE_LIMIT", "20/min")
+LOGIN_CLIENT_IP_HEADER = env_str("LOGIN_CLIENT_IP_HEADER", "")
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
@@ -231,6 +237,29 @@ AUTOMATIONS_WORKER_ASYNC_COMMIT = env_bool("AUTOMATIONS_WORKER_ASYNC_COMMIT", Tr
 # statements (PgBouncer in transaction mode before 1.21, or without max_prepared_statements).
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- HTTPS and browser security (see README "Running in production") -------------------------
+# Served over TLS, usually by a proxy in front: cookies travel over HTTPS only, browsers are told
+# to use HTTPS (HSTS) and plain HTTP is redirected. On when PUBLIC_BASE_URL is https://.
+HTTPS_ONLY = env_bool("HTTPS_ONLY", PUBLIC_BASE_URL.startswith("https://"))
+# Behind a proxy every request reaches Django as plain HTTP: the proxy's header says it was not.
+# Without it Django cannot tell, so HSTS is never sent and a redirect to HTTPS would loop.
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS_ONLY
+# Redirecting needs to know which requests were HTTPS; gunicorn serving TLS itself has no plain
+# HTTP port to redirect from.
+SECURE_SSL_REDIRECT = env_bool(
+    "SECURE_SSL_REDIRECT", HTTPS_ONLY and SECURE_PROXY_SSL_HEADER is not None
+)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS_ONLY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+# Django's defaults, spelled out because they are part of what the product promises.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
 
 LOGGING = {
     "version": 1,

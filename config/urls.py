@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from config.api.schema_view import CachedSchemaView
 from config.health import healthz
@@ -13,7 +13,9 @@ api_v1 = [
     path("", include("records.urls")),
     path("", include("automations.urls")),
     path("schema", CachedSchemaView.as_view(), name="schema"),
-    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file (`?script`), not inline,
+    # so the page works under the Content-Security-Policy (config.csp).
+    path("docs", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]
 
 urlpatterns = [

@@ -15,6 +15,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import roles
 from automations import selectors, services, signing
 from automations.api import schemas
 from automations.dryrun import dry_run
@@ -691,7 +692,7 @@ class WorkspaceSecretRotateView(WorkspaceAPIView):
     )
     def post(self, request: Request) -> Response:
         workspace = self.workspace(request)
-        if not signing.may_rotate(user=request.user, workspace=workspace):
+        if not roles.may_manage_workspace(request.auth.role):
             raise PermissionDenied(
                 "Only owners and admins of the workspace may rotate its signing secret."
             )

@@ -4,11 +4,13 @@ the workspace's webhook signing secret, which owners and admins can rotate."""
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.models import ApiKey
+from accounts import roles
+from accounts.models import ApiKey, Membership
 from accounts.services import api_key_create, api_key_revoke
 from automations import signing
 from automations.web.layout import workspace_view
@@ -21,11 +23,24 @@ class ApiKeyForm(forms.Form):
 
 
 def _keys(request: HttpRequest):
+    # A key stops working once its user is inactive or left the workspace
+    # (accounts.selectors.api_key_by_plain): the list says so rather than "active".
+    member = Membership.objects.filter(
+        workspace_id=OuterRef("workspace_id"), user_id=OuterRef("user_id")
+    )
     return (
         ApiKey.objects.filter(workspace=request.workspace)
         .select_related("user")
+        .annotate(user_is_member=Exists(member))
         .order_by("revoked_at", "-created_at")
     )
+
+
+def _listed(request: HttpRequest) -> list[ApiKey]:
+    keys = list(_keys(request))
+    for key in keys:
+        key.may_revoke = roles.may_revoke_key(role=request.role, user_id=request.user.pk, key=key)
+    return keys
 
 
 @workspace_view
@@ -47,12 +62,12 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
         "web/api_keys/list.html",
         {
             "nav": "api_keys",
-            "keys": _keys(request),
+            "keys": _listed(request),
             "form": form,
             "plain_key": plain_key,
             "webhook_secret": signing.current_secret(request.workspace),
             "previous_secret_expires_at": signing.previous_secret_expires_at(request.workspace),
-            "may_rotate": signing.may_rotate(user=request.user, workspace=request.workspace),
+            "may_rotate": roles.may_manage_workspace(request.role),
         },
         status=status,
     )
@@ -67,6 +82,10 @@ def api_key_revoke_view(request: HttpRequest, key_id: int) -> HttpResponse:
     key = _keys(request).filter(pk=key_id).first()
     if key is None:
         raise Http404("No such API key")
+    if not roles.may_revoke_key(role=request.role, user_id=request.user.pk, key=key):
+        raise PermissionDenied(
+            "Members may revoke only their own keys; owners and admins may revoke any."
+        )
     api_key_revoke(api_key=key)
     messages.success(request, f"Key {key.prefix}… revoked.")
     return redirect("web:api_keys")
@@ -75,7 +94,7 @@ def api_key_revoke_view(request: HttpRequest, key_id: int) -> HttpResponse:
 @workspace_view
 @require_POST
 def webhook_secret_rotate_view(request: HttpRequest) -> HttpResponse:
-    if not signing.may_rotate(user=request.user, workspace=request.workspace):
+    if not roles.may_manage_workspace(request.role):
         raise PermissionDenied("Only owners and admins of the workspace may rotate its secret.")
     signing.rotate(workspace=request.workspace)
     messages.success(

@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.login_throttle import THROTTLED, ThrottledAuthenticationForm
 from accounts.selectors import workspace_for_user
 from automations.web.layout import SESSION_KEY, safe_next, workspace_view
 
@@ -15,6 +16,14 @@ from automations.web.layout import SESSION_KEY, safe_next, workspace_view
 class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
     redirect_authenticated_user = True
+    authentication_form = ThrottledAuthenticationForm
+
+    def form_invalid(self, form) -> HttpResponse:
+        response = super().form_invalid(form)
+        if form.has_error("__all__", THROTTLED):
+            response.status_code = 429
+            response["Retry-After"] = str(form.retry_after)
+        return response
 
 
 class LogoutView(auth_views.LogoutView):

@@ -14,20 +14,17 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import Membership, Workspace
-from accounts.selectors import workspace_for_user
+from accounts.selectors import membership_current
 
 SESSION_KEY = "workspace_slug"
 
 
-def current_workspace(request: HttpRequest) -> Workspace | None:
+def current_membership(request: HttpRequest) -> Membership | None:
     """The session's workspace if the user still belongs to it, else their first one."""
-    slug = request.session.get(SESSION_KEY)
-    workspace = workspace_for_user(request.user, slug) if slug else None
-    if workspace is None:
-        workspace = workspace_for_user(request.user)
-        if workspace is not None:
-            request.session[SESSION_KEY] = workspace.slug
-    return workspace
+    membership = membership_current(request.user, request.session.get(SESSION_KEY))
+    if membership is not None and request.session.get(SESSION_KEY) != membership.workspace.slug:
+        request.session[SESSION_KEY] = membership.workspace.slug
+    return membership
 
 
 def user_workspaces(request: HttpRequest) -> list[Workspace]:
@@ -36,15 +33,17 @@ def user_workspaces(request: HttpRequest) -> list[Workspace]:
 
 
 def workspace_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Require a signed-in member of a workspace; the view reads ``request.workspace``."""
+    """Require a signed-in member of a workspace; the view reads ``request.workspace`` and
+    ``request.role`` (the user's current role there, for accounts.roles)."""
 
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        workspace = current_workspace(request)
-        if workspace is None:
+        membership = current_membership(request)
+        if membership is None:
             return render(request, "web/no_workspace.html", status=403)
-        request.workspace = workspace
+        request.workspace = membership.workspace
+        request.role = membership.role
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -1,0 +1,103 @@
+"""Failed sign-ins are limited per account and per address, on the web login and the admin's.
+
+Each failure counts against both the username (LOGIN_FAILURE_LIMIT) and the client address
+(LOGIN_ADDRESS_FAILURE_LIMIT) in config.ratelimit's fixed windows. Once either is used up, the
+form refuses before checking the password, so a guessed right password does not get in either,
+and says when to try again. The window is short (a minute by default), so a real user locked
+out by someone guessing their password waits at most that long after the guessing stops.
+
+While the cache is unreachable the limits are not applied (config.cache_guard): sign-in must
+not depend on Redis.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django import forms
+from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest
+
+from config.cache_guard import FailOpen
+from config.ratelimit import Hit, hit, parse_rate, peek
+
+THROTTLED = "throttled"
+_guard = FailOpen("Sign-in limit")
+_OPEN = Hit(allowed=True, count=0, retry_after=0)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or the header named by LOGIN_CLIENT_IP_HEADER that a
+    proxy in front sets (its last entry: the one the nearest proxy added, which a client cannot
+    forge)."""
+    header = settings.LOGIN_CLIENT_IP_HEADER
+    if header:
+        value = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
+        last = value.split(",")[-1].strip()
+        if last:
+            return last
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _keys(request: HttpRequest | None, username: str) -> list[tuple[str, str]]:
+    # Hashed: a username may hold any character, and cache keys should not.
+    account = hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
+    keys = [(f"login:user:{account}", settings.LOGIN_FAILURE_LIMIT)]
+    if request is not None:
+        address = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]
+        keys.append((f"login:addr:{address}", settings.LOGIN_ADDRESS_FAILURE_LIMIT))
+    return keys
+
+
+def retry_after(request: HttpRequest | None, username: str) -> int:
+    """0 if a sign-in may be tried now, else the seconds to wait."""
+    wait = 0
+    for key, setting in _keys(request, username):
+        rate = parse_rate(setting)
+        if rate is not None:
+            result = _guard.call(lambda key=key, rate=rate: peek(key, rate), when_down=_OPEN)
+            wait = max(wait, result.retry_after)
+    return wait
+
+
+def record_failure(request: HttpRequest | None, username: str) -> None:
+    for key, setting in _keys(request, username):
+        rate = parse_rate(setting)
+        if rate is not None:
+            _guard.call(lambda key=key, rate=rate: hit(key, rate), when_down=_OPEN)
+
+
+def _seconds(wait: int) -> str:
+    return "1 second" if wait == 1 else f"{wait} seconds"
+
+
+class ThrottledLoginMixin:
+    """For Django's authentication forms: refuse while over a limit, count each failure."""
+
+    request: HttpRequest | None
+
+    def clean(self):
+        username = self.data.get("username", "") or ""
+        wait = retry_after(self.request, username)
+        if wait:
+            self.retry_after = wait
+            raise forms.ValidationError(
+                "Too many failed sign-in attempts for this account or from your address. "
+                f"Try again in {_seconds(wait)}.",
+                code=THROTTLED,
+            )
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            record_failure(self.request, username)
+            raise
+
+
+class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
+    pass
+
+
+class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    pass
