@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from automations.engine.conditions import MAX_GROUP_DEPTH, validate_conditions
+from automations.engine.conditions import MAX_GROUP_DEPTH, count_leaves, validate_conditions
 
 TYPES = {
     "name": "text",
@@ -261,3 +261,17 @@ def test_missing_field_and_operator_are_reported() -> None:
         ("conditions[0].field", "field is required"),
         ("conditions[0].operator", "operator is required"),
     ]
+
+
+def test_a_group_nested_far_past_the_bound_is_one_depth_error_not_a_recursion_error():
+    """The leaf count walked into groups before the depth check: 400+ levels overflowed."""
+    node: dict = {"field": "name", "operator": "is_empty"}
+    for _ in range(600):
+        node = {"all": [node]}
+
+    errors = validate_conditions(node, field_types={"name": "text"}, has_previous=False)
+
+    assert [message for _, message in errors] == [
+        f"groups nest deeper than {MAX_GROUP_DEPTH} levels"
+    ]
+    assert count_leaves(node) == 0
