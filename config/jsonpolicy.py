@@ -200,3 +200,11 @@ def storable(text: str) -> bool:
     except UnicodeEncodeError:  # a lone surrogate
         return False
     return True
+
+
+def made_storable(text: str) -> str:
+    """Text from outside that is only logged (a webhook receiver's answer), with what no column
+    can hold replaced by U+FFFD, as undecodable bytes are: refusing it is not an option there."""
+    if storable(text):
+        return text
+    return "".join("\ufffd" if c == "\x00" or "\ud800" <= c <= "\udfff" else c for c in text)

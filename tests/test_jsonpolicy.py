@@ -112,3 +112,8 @@ json_values = st.recursive(
 def test_storable_json_round_trips_unchanged(value):
     """The policy refuses only what it names: any other JSON parses exactly as json does."""
     assert jsonpolicy.loads(json.dumps(value)) == value
+
+
+def test_text_that_is_only_logged_is_made_storable_not_refused():
+    assert jsonpolicy.made_storable("a\x00b\ud800c") == "a\ufffdb\ufffdc"
+    assert jsonpolicy.made_storable("plain é") == "plain é"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from automations.engine.conditions import MAX_GROUP_DEPTH, count_leaves, validate_conditions
+from automations.engine.conditions import MAX_GROUP_DEPTH, validate_conditions
 
 TYPES = {
     "name": "text",
@@ -265,6 +265,8 @@ def test_missing_field_and_operator_are_reported() -> None:
 
 def test_a_group_nested_far_past_the_bound_is_one_depth_error_not_a_recursion_error():
     """The leaf count walked into groups before the depth check: 400+ levels overflowed."""
+    from automations.engine.conditions import count_leaves  # added with the fix
+
     node: dict = {"field": "name", "operator": "is_empty"}
     for _ in range(600):
         node = {"all": [node]}

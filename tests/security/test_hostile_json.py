@@ -135,7 +135,7 @@ API_CASES: dict[str, tuple[str, str, list[str]]] = {
 _DATES = "fixed on branch h-numbers: extreme datetimes in record values (OverflowError)"
 _DIGITS = (
     "fixed on branch h-numbers: number magnitude in record fields (a numeric string such as"
-    " 1e1000000 is expanded to a million-digit int: minutes of CPU, then a ValueError)"
+    " 1e100000 becomes a 100,001-digit int, then a ValueError; 1e1000000 takes 91 s of CPU)"
 )
 FIXED_ELSEWHERE: dict[tuple[str, str], str] = {
     ("automations_test", "year-9999"): _DATES,
