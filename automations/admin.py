@@ -24,6 +24,7 @@ from automations.models import (
 from automations.runtime.notifications import notification_mark_read
 from automations.runtime.runs import run_retry
 from config.api.errors import ApiError, ValidationFailed
+from config.jsonforms import JSON_POLICY_OVERRIDES
 
 DEFINITION_FIELDS = (
     "name",
@@ -85,6 +86,7 @@ class VersionInline(admin.TabularInline):
 @admin.register(Automation)
 class AutomationAdmin(admin.ModelAdmin):
     form = AutomationAdminForm
+    formfield_overrides = JSON_POLICY_OVERRIDES
     list_display = (
         "name",
         "id",

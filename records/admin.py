@@ -10,6 +10,7 @@ from django.db.models.functions import Cast
 from django.http import HttpRequest
 
 from config.api.errors import ApiError, ValidationFailed
+from config.jsonforms import JSON_POLICY_OVERRIDES
 from records.models import Field, Module, Record
 from records.selectors import module_fields
 from records.services import _clean_values, record_create, record_delete, record_update
@@ -17,6 +18,7 @@ from records.services import _clean_values, record_create, record_delete, record
 
 class FieldInline(admin.TabularInline):
     model = Field
+    formfield_overrides = JSON_POLICY_OVERRIDES
     extra = 0
     fields = ("position", "key", "label", "type", "required", "options", "reference_module")
 
@@ -49,6 +51,7 @@ class ModuleAdmin(admin.ModelAdmin):
 
 @admin.register(Field)
 class FieldAdmin(admin.ModelAdmin):
+    formfield_overrides = JSON_POLICY_OVERRIDES
     list_display = ("key", "label", "module", "type", "required", "position")
     list_filter = ("type", "required", "module__workspace")
     search_fields = ("key", "label", "module__slug")
@@ -80,6 +83,7 @@ class RecordAdminForm(forms.ModelForm):
 @admin.register(Record)
 class RecordAdmin(admin.ModelAdmin):
     form = RecordAdminForm
+    formfield_overrides = JSON_POLICY_OVERRIDES
     list_display = ("id", "display_name", "module", "workspace", "created_by", "updated_at")
     list_filter = ("module__slug", "workspace")
     search_fields = ("id",)

@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from accounts.models import Membership, Workspace
 from config import sqlrows
 from config.api.errors import ApiError, ValidationFailed
+from config.api.parsers import enforce_json_policy
 from config.timestamps import iso
 from records.fieldtypes import FieldValueError, clean_value
 from records.models import Field, Module, Record
@@ -130,6 +131,7 @@ def _clean_values(
 ) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise ValidationFailed([("", "record data must be an object of field values")])
+    enforce_json_policy(dict(data))  # every entrance: API, forms, admin, actions
     by_key = {f.key: f for f in fields}
     problems: list[tuple[str, str]] = []
     cleaned: dict[str, Any] = {}

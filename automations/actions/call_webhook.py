@@ -35,6 +35,7 @@ from automations import signing
 from automations.actions.base import Action, ActionContext, ActionError
 from automations.engine.templates import format_datetime
 from automations.netguard import GuardedManager
+from config.jsonpolicy import made_storable
 
 CONNECT_TIMEOUT = 3.0
 DEFAULT_TIMEOUT = 30.0
@@ -82,7 +83,9 @@ def _read_limited(response: requests.Response, *, deadline: float) -> str:
         if size >= MAX_READ_BODY:
             break
     raw = b"".join(chunks)[:MAX_LOGGED_BODY]
-    return raw.decode(response.encoding or "utf-8", errors="replace")
+    # Logged in the ActionRun's JSON: NUL is replaced like any undecodable byte (jsonb refuses
+    # it, and the run could not finish).
+    return made_storable(raw.decode(response.encoding or "utf-8", errors="replace"))
 
 
 def default_payload(ctx: ActionContext) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from automations.definition.common import (
     type_name,
     unknown_keys,
 )
-from automations.engine.conditions import validate_conditions
+from automations.engine.conditions import count_leaves, validate_conditions
 from automations.engine.schedule import validate_cron, validate_timezone
 from automations.models import Automation
 from automations.trigger_types import (
@@ -39,6 +39,7 @@ from automations.trigger_types import (
     WEBHOOK,
 )
 from config.api.errors import ValidationFailed
+from config.api.parsers import enforce_json_policy
 from records.selectors import field_types_of, module_fields, module_get
 
 __all__ = [
@@ -100,6 +101,9 @@ def validate_definition(
     """
     if not isinstance(data, Mapping):
         raise ValidationFailed([("", "the automation must be a JSON object")])
+    # Whatever the entrance (API, builder, admin, seed_demo), before any validator walks it:
+    # too deep, non-finite or unstorable JSON never reaches the recursive checks or the row.
+    enforce_json_policy(dict(data))
     problems: Problems = unknown_keys(data, DEFINITION_KEYS, "")
 
     problems += required_string(data, "name", "", max_length=MAX_NAME_LENGTH)
@@ -260,7 +264,7 @@ def _validate_conditions(conditions: Any, ctx: DefinitionContext) -> Problems:
                 "conditions need a record or manual trigger",
             )
         ]
-    count = _count_leaves(conditions)
+    count = count_leaves(conditions)
     if count > MAX_CONDITIONS:
         return [("conditions", f"at most {MAX_CONDITIONS} conditions, got {count}")]
     if not ctx.trigger_valid:
@@ -275,17 +279,6 @@ def _validate_conditions(conditions: Any, ctx: DefinitionContext) -> Problems:
         field_types=field_types_of(ctx.module),
         has_previous=ctx.trigger_type in PREVIOUS_TRIGGERS,
     )
-
-
-def _count_leaves(node: Any) -> int:
-    if isinstance(node, list):
-        return sum(_count_leaves(item) for item in node)
-    if isinstance(node, Mapping):
-        for key in ("all", "any"):
-            if key in node:
-                return _count_leaves(node[key])
-        return 1
-    return 1
 
 
 def _validate_error_handling(value: Any) -> tuple[dict[str, Any], Problems]:

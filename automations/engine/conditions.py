@@ -593,19 +593,29 @@ def _path_sort_key(path: str) -> list[tuple[int, int | str]]:
     return [(0, int(part)) if part.isdigit() else (1, part) for part in parts]
 
 
-def _iter_leaves(node: Any, path: str) -> list[tuple[str, Mapping[str, Any]]]:
-    """Leaves that look like conditions, wherever the structure is walkable."""
+def count_leaves(conditions: Any) -> int:
+    """How many conditions a definition holds (for its MAX_CONDITIONS bound), counting only
+    those within MAX_GROUP_DEPTH: deeper groups are a structure error of their own, and
+    counting into them first let a group nested 400 deep overflow the stack."""
+    return len(_iter_leaves(conditions, ""))
+
+
+def _iter_leaves(node: Any, path: str, depth: int = 0) -> list[tuple[str, Mapping[str, Any]]]:
+    """Leaves that look like conditions, wherever the structure is walkable and within
+    MAX_GROUP_DEPTH (what lies deeper is reported by _group_structure_errors, never walked)."""
     if isinstance(node, list):
         found: list[tuple[str, Mapping[str, Any]]] = []
         for index, item in enumerate(node):
-            found += _iter_leaves(item, f"{path}[{index}]")
+            found += _iter_leaves(item, f"{path}[{index}]", depth)
         return found
     if not isinstance(node, Mapping):
         return []
     key = _group_key(node)
     if key is None:
         return [(path, node)]
-    return _iter_leaves(node[key], f"{path}.{key}")
+    if depth >= MAX_GROUP_DEPTH:
+        return []
+    return _iter_leaves(node[key], f"{path}.{key}", depth + 1)
 
 
 def _leaf_semantic_errors(

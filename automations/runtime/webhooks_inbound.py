@@ -9,7 +9,6 @@ first delivery started. Bodies may be JSON or form-encoded, up to AUTOMATIONS_WE
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +21,9 @@ from automations.models import Automation, InboundDelivery, Run
 from automations.ratelimit import limit_inbound_webhook
 from automations.runtime.runs import chain_for, run_create, trigger_data_for
 from automations.trigger_types import WEBHOOK
+from config import jsonpolicy
 from config.api.errors import ApiError
-from config.api.parsers import refuse_unstorable
+from config.api.parsers import enforce_json_policy, refusal
 
 # Never stored in a run's trigger_data (templates and logs would show them).
 HIDDEN_HEADERS = frozenset(
@@ -84,9 +84,11 @@ def parse_body(body: bytes, content_type: str) -> Any:
         return form
     if kind in ("", "application/json", "text/json") or kind.endswith("+json"):
         try:
-            return json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            raise ApiError("invalid_json", "The request body is not valid JSON") from None
+            return jsonpolicy.loads(body)
+        except jsonpolicy.JSONRefused as err:
+            if err.malformed:
+                raise ApiError("invalid_json", "The request body is not valid JSON") from None
+            raise refusal(err, under="body") from None
     raise ApiError(
         "unsupported_media_type",
         f"Unsupported Content-Type '{kind}'; send application/json or "
@@ -116,8 +118,9 @@ def receive(
         "headers": {k: v for k, v in lowered.items() if k not in HIDDEN_HEADERS},
         "query": dict(query),
     }
-    # The run stores this as JSON: NUL or a lone surrogate would be a 500 on PostgreSQL.
-    refuse_unstorable(webhook)
+    # The run stores this as JSON: the same policy as the body's, for headers, query and form
+    # fields too (NUL or a lone surrogate would be a 500 on PostgreSQL).
+    enforce_json_policy(webhook)
     webhook_id = (lowered.get("webhook-id") or "").strip()[:200]
     chain, _, _ = chain_for(cause=None, automation_id=automation.id, record_id=None)
     trigger_data = trigger_data_for(event=WEBHOOK, webhook=webhook)

@@ -6,7 +6,6 @@ takes; the view saves it through automation_create/automation_update, so validat
 textarea, so the page still reads, and still saves, in any browser.
 """
 
-import json
 import re
 from typing import Any
 
@@ -21,6 +20,7 @@ from automations.services import automation_create, automation_update
 from automations.trigger_types import MODULE_TRIGGERS, PREVIOUS_TRIGGERS, TRIGGER_TYPES
 from automations.web import builder_state as bs
 from automations.web.layout import workspace_view
+from config import jsonpolicy
 from config.api.errors import ValidationFailed
 
 # Keys the builder form owns itself (name, description) or must never set (enabled: the API's
@@ -70,16 +70,18 @@ def describe_path(path: str) -> str:
     return " → ".join(words)
 
 
-def parse_definition(raw: str | None) -> tuple[dict[str, Any], str | None]:
+def parse_definition(raw: str | None) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The definition field's JSON, or the problems to show on it: the API's JSON policy
+    (depth, non-finite numbers, NUL, lone surrogates), naming the refused value's path."""
     if not raw or not raw.strip():
-        return {}, "the definition is empty"
+        return {}, {"definition": ["the definition is empty"]}
     try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        return {}, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        value = jsonpolicy.loads(raw)
+    except jsonpolicy.JSONRefused as err:
+        return {}, {"definition": [str(err)]}
     if not isinstance(value, dict):
-        return {}, "the definition must be a JSON object"
-    return value, None
+        return {}, {"definition": ["the definition must be a JSON object"]}
+    return value, {}
 
 
 def _initial_definition(request: HttpRequest, automation: Automation | None) -> dict[str, Any]:
@@ -99,12 +101,11 @@ def _builder(request: HttpRequest, automation: Automation | None) -> HttpRespons
     schema = bs.builder_schema(request.workspace)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        definition, json_error = parse_definition(request.POST.get("definition"))
+        raw_definition = request.POST.get("definition")
+        definition, errors = parse_definition(raw_definition)
         name = request.POST.get("name", "")
         description = request.POST.get("description", "")
-        if json_error:
-            errors = {"definition": [json_error]}
-        else:
+        if not errors:
             data = {
                 "name": name,
                 "description": description,
@@ -134,6 +135,9 @@ def _builder(request: HttpRequest, automation: Automation | None) -> HttpRespons
         definition=definition,
         schema=schema,
     )
+    if request.method == "POST" and "definition" in errors:
+        # What could not be read is given back as typed, to be corrected, not lost.
+        state.definition_json = raw_definition or ""
     context = {
         "nav": "automations",
         "tab": "edit",

@@ -1,60 +1,51 @@
-"""The API's JSON parser: DRF's, refusing text that no column can store.
+"""The API's JSON parser: DRF's, with the service's one JSON policy (config/jsonpolicy.py).
 
-PostgreSQL cannot store U+0000 in text or jsonb, and no UTF-8 database can store a lone UTF-16
-surrogate (JSON allows "\\ud800"); either would surface as a 500 on the first write (found by
-tests/security/test_schema_fuzz.py). Refusing them here keeps every view's input storable, with
-a 400 that names where the bad string was.
+Text that is not JSON stays DRF's 400 invalid_json; JSON the policy refuses (nesting deeper
+than the bound, NaN/Infinity/1e400, integers beyond Python's digit limit, NUL or lone
+surrogates) is 400 validation_error naming the path of the value. Before this, such bodies
+reached a recursive validator (RecursionError) or PostgreSQL (which refuses them): 500s found
+by tests/security/test_schema_fuzz.py.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from config.api.errors import ValidationFailed
+from config import jsonpolicy
+from config.api.errors import ApiError, ValidationFailed
 
 
-def unstorable(text: str) -> bool:
-    if "\x00" in text:
-        return True
+def refusal(err: jsonpolicy.JSONRefused, *, under: str = "") -> ApiError:
+    """The API's answer to JSON the policy refuses; `under` prefixes the path (the part of the
+    request the JSON came in, e.g. an inbound webhook's `body`)."""
+    if err.malformed:
+        return ApiError("invalid_json", f"JSON parse error - {err.message}")
+    path = err.path
+    if under:
+        path = f"{under}{path}" if path.startswith("[") else ".".join(p for p in (under, path) if p)
+    return ValidationFailed([(path, err.message)])
+
+
+def enforce_json_policy(value: Any) -> None:
+    """400 validation_error if `value` (parsed elsewhere) breaks the JSON policy."""
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate
-        return True
-    return False
-
-
-def unstorable_path(value: Any, path: str = "") -> str | None:
-    """The path of the first string (key or value) that cannot be stored, or None."""
-    if isinstance(value, str):
-        return path if unstorable(value) else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if unstorable(str(key)):
-                return where
-            found = unstorable_path(item, where)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = unstorable_path(item, f"{path}[{index}]")
-            if found is not None:
-                return found
-    return None
-
-
-def refuse_unstorable(value: Any) -> None:
-    """400 validation_error if any string in `value` holds NUL or a lone surrogate."""
-    where = unstorable_path(value)
-    if where is not None:
-        shown = where.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\u0000")
-        raise ValidationFailed([(shown, "must be text without NUL (U+0000) or lone surrogates")])
+        jsonpolicy.check(value)
+    except jsonpolicy.JSONRefused as err:
+        raise refusal(err) from None
 
 
 class StrictJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None) -> Any:
-        data = super().parse(stream, media_type, parser_context)
-        refuse_unstorable(data)
-        return data
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            text = stream.read().decode(encoding)
+        except UnicodeDecodeError:
+            raise ParseError(f"JSON parse error - the body is not {encoding} text") from None
+        try:
+            return jsonpolicy.loads(text)
+        except jsonpolicy.JSONRefused as err:
+            raise refusal(err) from None

@@ -261,3 +261,19 @@ def test_missing_field_and_operator_are_reported() -> None:
         ("conditions[0].field", "field is required"),
         ("conditions[0].operator", "operator is required"),
     ]
+
+
+def test_a_group_nested_far_past_the_bound_is_one_depth_error_not_a_recursion_error():
+    """The leaf count walked into groups before the depth check: 400+ levels overflowed."""
+    from automations.engine.conditions import count_leaves  # added with the fix
+
+    node: dict = {"field": "name", "operator": "is_empty"}
+    for _ in range(600):
+        node = {"all": [node]}
+
+    errors = validate_conditions(node, field_types={"name": "text"}, has_previous=False)
+
+    assert [message for _, message in errors] == [
+        f"groups nest deeper than {MAX_GROUP_DEPTH} levels"
+    ]
+    assert count_leaves(node) == 0
