@@ -196,6 +196,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/v1",
+    # Strict OpenAPI 3.0 (config/api/openapi_hooks.py): nullable component fields, components
+    # that fields name (config.api.openapi.component) and the session's CSRF 403.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.openapi.add_registered_components",
+        "config.api.openapi_hooks.nullable_refs",
+        "config.api.openapi_hooks.session_csrf_forbidden",
+    ],
+    "ENUM_NAME_OVERRIDES": {"ActionTypeEnum": "automations.api.schemas.ACTION_TYPE_NAMES"},
 }
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1_048_576, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
