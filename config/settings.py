@@ -204,7 +204,11 @@ SPECTACULAR_SETTINGS = {
         "config.api.openapi_hooks.nullable_refs",
         "config.api.openapi_hooks.session_csrf_forbidden",
     ],
-    "ENUM_NAME_OVERRIDES": {"ActionTypeEnum": "automations.api.schemas.ACTION_TYPE_NAMES"},
+    "ENUM_NAME_OVERRIDES": {
+        "ActionTypeEnum": "automations.api.schemas.ACTION_TYPE_NAMES",
+        "RunStatusEnum": "automations.api.schemas.RUN_STATUSES",
+        "ActionRunStatusEnum": "automations.api.schemas.ACTION_RUN_STATUSES",
+    },
 }
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1_048_576, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES

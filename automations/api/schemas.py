@@ -79,8 +79,10 @@ class ConditionsField(serializers.JSONField):
     """An automation's conditions, as documented (the definition package validates them)."""
 
 
-# One enum component for action types wherever they appear (settings' ENUM_NAME_OVERRIDES).
+# One enum component per choice set wherever it appears (settings' ENUM_NAME_OVERRIDES).
 ACTION_TYPE_NAMES = list(ACTION_TYPES)
+RUN_STATUSES = list(Run.Status.values)
+ACTION_RUN_STATUSES = list(ActionRun.Status.values)
 
 
 class ActionSchema(serializers.Serializer):
@@ -137,7 +139,7 @@ class AutomationSchema(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     last_run_at = serializers.DateTimeField(allow_null=True)
-    last_run_status = serializers.CharField(allow_null=True)
+    last_run_status = serializers.ChoiceField(choices=RUN_STATUSES, allow_null=True)
     run_count = serializers.IntegerField()
     consecutive_failures = serializers.IntegerField()
     disabled_reason = DisabledReasonSchema(allow_null=True)
@@ -152,10 +154,15 @@ class AutomationSchema(serializers.Serializer):
     webhook_secret_set = serializers.BooleanField(required=False)
 
 
+def run_status() -> serializers.ChoiceField:
+    """A run's status (one enum component, RunStatusEnum, wherever it appears)."""
+    return serializers.ChoiceField(choices=RUN_STATUSES)
+
+
 class ActionExecutedSchema(serializers.Serializer):
     index = serializers.IntegerField()
     type = serializers.CharField()
-    status = serializers.ChoiceField(choices=ActionRun.Status.values)
+    status = serializers.ChoiceField(choices=ACTION_RUN_STATUSES)
     duration_ms = serializers.IntegerField(allow_null=True)
     attempt = serializers.IntegerField()
     error = serializers.CharField(required=False)
@@ -217,7 +224,7 @@ class TriggerDataSchema(serializers.Serializer):
 class RunSchema(serializers.Serializer):
     id = serializers.CharField()
     automation_id = serializers.CharField()
-    status = serializers.ChoiceField(choices=Run.Status.values)
+    status = run_status()
     trigger_data = TriggerDataSchema()
     conditions_evaluated = ConditionEvaluatedSchema(many=True)
     actions_executed = ActionExecutedSchema(many=True)

@@ -482,7 +482,7 @@ class AutomationTriggerView(WorkspaceAPIView):
                 {
                     "data": inline_serializer(
                         "Queued",
-                        {"log_id": serializers.CharField(), "status": serializers.CharField()},
+                        {"log_id": serializers.CharField(), "status": schemas.run_status()},
                     )
                 },
             ),

@@ -152,12 +152,12 @@ def test_a_generated_client_reads_real_answers(client_package, live_server, tena
     logs = _api(client_package, "automations", "automations_logs")
     ok = logs.sync(automation.id, client=client).data
     assert [run.id for run in ok] == [queued.data.log_id]
-    assert ok[0].status == models.RunSchemaStatusEnum.SUCCESS
+    assert ok[0].status == models.RunStatusEnum.SUCCESS
     assert ok[0].conditions_evaluated[0].passed is True
     assert ok[0].trigger_data.record.id == ann.id
     assert ok[0].actions_executed[0].type_ == "update_record"
     failed = logs.sync(broken.id, client=client).data[0]
-    assert failed.status == models.RunSchemaStatusEnum.FAILED
+    assert failed.status == models.RunStatusEnum.FAILED
     assert failed.actions_executed[0].error_code == "record_not_found"
 
     # Dry run: conditions and previews.
