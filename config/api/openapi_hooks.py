@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.api.openapi import error_description
+from config.api.openapi import error_description, ref
 
 # The one OpenAPI 3.0 schema that accepts exactly null: in 3.0.3, `nullable: true` adds null
 # only to a schema with a `type` of its own, and `enum` must then list null.
@@ -55,11 +55,7 @@ def session_csrf_forbidden(result: dict, **kwargs: Any) -> dict:
                 "403",
                 {
                     "description": error_description(403),
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/ErrorResponse"}
-                        }
-                    },
+                    "content": {"application/json": {"schema": ref("ErrorResponse")}},
                 },
             )
     return result

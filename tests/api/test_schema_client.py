@@ -18,9 +18,13 @@ import pytest
 
 from tests.api.openapi_contract import load_schema
 from tests.factories import make_record
+from tests.runtime.conftest import _fresh_matching_index, published
 from tests.runtime.support import drain, make_automation
 
 PACKAGE = "crm_schema_client"
+# The engine's fixtures: a fresh matching index per test and no broker (runs are drained here).
+__all__ = ["_fresh_matching_index", "published"]
+pytestmark = pytest.mark.usefixtures("_fresh_matching_index", "published")
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +78,8 @@ def _models(package: Any) -> Any:
 
 
 @pytest.fixture
-def engine(settings, monkeypatch):
+def engine(settings):
     settings.API_RATE_LIMIT = ""
-    monkeypatch.setattr("automations.runtime.runs.publish", lambda *a, **k: True)
-    monkeypatch.setattr("automations.runtime.relay.publish_many", lambda *a, **k: True)
 
 
 @pytest.mark.django_db(transaction=True)
