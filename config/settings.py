@@ -197,12 +197,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/v1",
     # Strict OpenAPI 3.0 (config/api/openapi_hooks.py): nullable component fields, components
-    # that fields name (config.api.openapi.component) and the session's CSRF 403.
+    # that fields name (config.api.openapi.component), the session's CSRF 403, Retry-After.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.openapi.add_registered_components",
         "config.api.openapi_hooks.nullable_refs",
         "config.api.openapi_hooks.session_csrf_forbidden",
+        "config.api.openapi_hooks.rate_limit_headers",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ActionTypeEnum": "automations.api.schemas.ACTION_TYPE_NAMES",

@@ -63,3 +63,20 @@ def session_csrf_forbidden(result: dict, **kwargs: Any) -> dict:
 
 def _accepts_session(operation: dict) -> bool:
     return any("SessionAuth" in requirement for requirement in operation.get("security", []))
+
+
+RETRY_AFTER = {
+    "description": "Seconds until the current rate-limit window ends",
+    "schema": {"type": "integer", "minimum": 0},
+}
+
+
+def rate_limit_headers(result: dict, **kwargs: Any) -> dict:
+    """Every 429 (config.ratelimit's Throttled) says when to try again in Retry-After."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "429" in operation.get("responses", {}):
+                operation["responses"]["429"].setdefault("headers", {})["Retry-After"] = dict(
+                    RETRY_AFTER
+                )
+    return result

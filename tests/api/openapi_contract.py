@@ -56,7 +56,8 @@ def operations(schema: dict[str, Any]) -> list[Operation]:
 
 @dataclass
 class Contract:
-    """Validates each response it is shown and remembers which (operation, status) it saw."""
+    """Validates each response it is shown (body, and the headers the schema documents) and
+    remembers which (operation, status) it saw."""
 
     schema: dict[str, Any]
     seen: dict[str, set[int]] = field(default_factory=dict)
@@ -92,6 +93,19 @@ class Contract:
         assert media in content, f"{where}: Content-Type {media!r} not in {sorted(content)}"
         body = json.loads(response.content)
         errors = self.errors(content[media]["schema"], body)
+        for name, header in documented[str(status)].get("headers", {}).items():
+            value = response.headers.get(name)
+            if value is None:
+                if header.get("required"):
+                    errors.append(f"  header {name} is missing")
+                continue
+            typed: Any = value
+            if header["schema"].get("type") == "integer":
+                if not value.isdigit():
+                    errors.append(f"  header {name}: {value!r} is not an integer")
+                    continue
+                typed = int(value)
+            errors += [f"  header {name}{e}" for e in self.errors(header["schema"], typed)]
         assert not errors, f"{where} ({op.operation_id}) breaks the schema:\n" + "\n".join(errors)
         self.seen.setdefault(op.operation_id, set()).add(status)
         return op
