@@ -202,6 +202,20 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/v1",
+    # Strict OpenAPI 3.0 (config/api/openapi_hooks.py): nullable component fields, components
+    # that fields name (config.api.openapi.component), the session's CSRF 403, Retry-After.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.openapi.add_registered_components",
+        "config.api.openapi_hooks.nullable_refs",
+        "config.api.openapi_hooks.session_csrf_forbidden",
+        "config.api.openapi_hooks.rate_limit_headers",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ActionTypeEnum": "automations.api.schemas.ACTION_TYPE_NAMES",
+        "RunStatusEnum": "automations.api.schemas.RUN_STATUSES",
+        "ActionRunStatusEnum": "automations.api.schemas.ACTION_RUN_STATUSES",
+    },
 }
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1_048_576, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES

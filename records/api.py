@@ -8,7 +8,15 @@ from rest_framework.response import Response
 
 from accounts.selectors import workspace_members
 from config.api.errors import ApiError, ValidationFailed
-from config.api.openapi import COMMON, data_of, errors, page_of, page_parameters
+from config.api.openapi import (
+    COMMON,
+    component,
+    data_of,
+    errors,
+    page_of,
+    page_parameters,
+    ref,
+)
 from config.api.pagination import page_params, paginate
 from config.api.views import WorkspaceAPIView, envelope, json_object, reject_unknown_keys
 from records import services
@@ -100,35 +108,37 @@ class ModuleSchema(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-# A record is flat: system keys plus one key per field of its module.
-RECORD = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string", "example": "rec_abc123"},
-        "module": {"type": "string"},
-        "created_at": {"type": "string", "format": "date-time"},
-        "updated_at": {"type": "string", "format": "date-time"},
-    },
-    "required": ["id", "module", "created_at", "updated_at"],
-    "additionalProperties": True,
-}
-RECORD_ONE = {"type": "object", "properties": {"data": RECORD}, "required": ["data"]}
-RECORD_PAGE = {
-    "type": "object",
-    "properties": {
-        "data": {"type": "array", "items": RECORD},
-        "meta": {
-            "type": "object",
-            "properties": {
-                "total": {"type": "integer", "minimum": 0},
-                "page": {"type": "integer", "minimum": 1},
-                "per_page": {"type": "integer", "minimum": 0},
-            },
-            "required": ["total", "page", "per_page"],
+# A record is flat: system keys plus one key per field of its module (GET .../fields says
+# which), so its schema is an object with the fixed keys that allows the others.
+RECORD = component(
+    "Record",
+    {
+        "type": "object",
+        "description": "The record's id, module and timestamps, and a key per field of its module",
+        "properties": {
+            "id": {"type": "string", "example": "rec_abc123"},
+            "module": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
         },
+        "required": ["id", "module", "created_at", "updated_at"],
+        "additionalProperties": True,
     },
-    "required": ["data", "meta"],
-}
+)
+RECORD_ONE = component(
+    "RecordOne", {"type": "object", "properties": {"data": RECORD}, "required": ["data"]}
+)
+RECORD_PAGE = component(
+    "RecordPage",
+    {
+        "type": "object",
+        "properties": {
+            "data": {"type": "array", "items": RECORD},
+            "meta": ref("MetaSchema"),
+        },
+        "required": ["data", "meta"],
+    },
+)
 
 
 class UserSchema(serializers.Serializer):

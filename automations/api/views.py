@@ -483,7 +483,7 @@ class AutomationTriggerView(WorkspaceAPIView):
                 {
                     "data": inline_serializer(
                         "Queued",
-                        {"log_id": serializers.CharField(), "status": serializers.CharField()},
+                        {"log_id": serializers.CharField(), "status": schemas.run_status()},
                     )
                 },
             ),
@@ -688,7 +688,7 @@ class WorkspaceSecretRotateView(WorkspaceAPIView):
         operation_id="workspace_webhook_secret_rotate",
         summary="Rotate the outbound webhook signing secret (owners and admins)",
         request=None,
-        responses={200: _WORKSPACE_ENVELOPE, **errors(*COMMON)},
+        responses={200: _WORKSPACE_ENVELOPE, **errors(403, *COMMON)},
     )
     def post(self, request: Request) -> Response:
         workspace = self.workspace(request)

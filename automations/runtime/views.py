@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from automations import selectors
-from automations.api.schemas import RunSchema
+from automations.api.schemas import RunSchema, run_status
 from automations.engine.templates import format_datetime
 from automations.models import Notification
 from automations.representation import run_data
@@ -77,7 +77,7 @@ WebhookAccepted = data_of(
         {
             "log_id": serializers.CharField(),
             "automation_id": serializers.CharField(),
-            "status": serializers.CharField(),
+            "status": run_status(),
             "duplicate": serializers.BooleanField(required=False),
         },
     ),

@@ -21,6 +21,10 @@ class ErrorSchema(serializers.Serializer):
     details = serializers.JSONField(
         allow_null=True, help_text='For validation errors: {"actions[1].config.url": ["..."]}'
     )
+    last_error = serializers.CharField(
+        required=False,
+        help_text="409 automation_disabled after the circuit breaker: the last run's error code",
+    )
 
 
 ErrorResponse = inline_serializer("ErrorResponse", {"error": ErrorSchema()})
@@ -35,6 +39,8 @@ class MetaSchema(serializers.Serializer):
 _DESCRIPTIONS = {
     400: "Invalid input: validation_error (details name each path), invalid_json, ...",
     401: "Missing, malformed, unknown or revoked API key (unauthorized)",
+    403: "Not allowed (permission_denied): the caller's role may not, or a session request "
+    "came without its CSRF token",
     404: "No such object in the caller's workspace (not_found, record_not_found, ...)",
     405: "Method not allowed on this path (method_not_allowed)",
     409: "Conflict with the current state (see the error code)",
@@ -43,6 +49,10 @@ _DESCRIPTIONS = {
     422: "Understood but not processable (see the error code)",
     429: "Too many requests (rate_limited); Retry-After says when to try again",
 }
+
+
+def error_description(status: int) -> str:
+    return _DESCRIPTIONS[status]
 
 
 def errors(*statuses: int) -> dict[int, OpenApiResponse]:
@@ -92,3 +102,26 @@ def data_of(name: str, serializer: Any) -> serializers.Serializer:
 
 def page_of(name: str, serializer: Any) -> serializers.Serializer:
     return inline_serializer(name, {"data": serializer, "meta": MetaSchema()})
+
+
+# --- Components that fields reference by name ------------------------------------------------
+# drf-spectacular names components after serializers; a shape a serializer cannot express (a
+# recursive condition group, say) is registered here and added to the schema by
+# `add_registered_components`, so the field's schema can point at it with a $ref.
+_COMPONENTS: dict[str, dict[str, Any]] = {}
+
+
+def component(name: str, schema: dict[str, Any]) -> dict[str, str]:
+    """Register `schema` as components.schemas[name]; returns the $ref to it."""
+    _COMPONENTS[name] = schema
+    return ref(name)
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def add_registered_components(result: dict, **kwargs: Any) -> dict:
+    """POSTPROCESSING_HOOKS entry: the components registered with `component()`."""
+    result.setdefault("components", {}).setdefault("schemas", {}).update(_COMPONENTS)
+    return result

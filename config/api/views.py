@@ -11,7 +11,9 @@ from config.api.errors import ValidationFailed
 
 
 class WorkspaceAPIView(APIView):
-    """Every query below a view is scoped to the workspace of the caller's key or session."""
+    # Every query below a view is scoped to the workspace of the caller's key or session.
+    # (A comment, not a docstring: drf-spectacular would print a docstring as the description
+    # of every operation that inherits it.)
 
     def workspace(self, request: Request) -> Workspace:
         return request.auth.workspace
