@@ -120,5 +120,5 @@ def test_the_ca_bundle_variable_is_still_honoured(monkeypatch, settings, tmp_pat
     settings.AUTOMATIONS_ALLOW_PRIVATE_URLS = True
     missing = tmp_path / "no-such-bundle.pem"
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(missing))
-    with pytest.raises(OSError, match="no-such-bundle.pem"):
+    with pytest.raises(OSError, match=r"no-such-bundle\.pem"):
         call_webhook._manager().send_request("POST", "https://127.0.0.1:9/", timeout=(3, 5))
