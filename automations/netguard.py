@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from typing import Any
 
 import requests
@@ -98,6 +99,29 @@ def check_address(host: str) -> None:
     reason = refusal(ip)
     if reason:
         raise BlockedAddress(reason)
+
+
+def host_refusal(host: str) -> str | None:
+    """Why a URL's host (as urllib3 parses it: brackets and a zone id allowed) can never be
+    connected to, judged from its text alone, with no DNS: a loopback name (`localhost`,
+    `*.localhost`, RFC 6761) or an IP literal, in any spelling the resolver itself accepts
+    (`0x7f.1`, `2130706433`, `[::ffff:10.0.0.1]`), that `refusal` refuses. None for any other
+    name: what it resolves to is checked on connecting."""
+    name = host.strip().rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return f"{name} is this machine (loopback), not a public address"
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1].split("%", 1)[0]  # the zone id does not change what the address is
+    try:
+        # AI_NUMERICHOST: parse a literal exactly as the connection would, never look it up.
+        answers = socket.getaddrinfo(name, None, flags=socket.AI_NUMERICHOST)
+    except (OSError, UnicodeError, ValueError):
+        return None
+    for *_, sockaddr in answers:
+        reason = refusal(_ip(str(sockaddr[0])))
+        if reason:
+            return reason
+    return None
 
 
 class GuardedAdapter(IPFilterAdapter):

@@ -10,6 +10,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
+
 from automations.definition.common import (
     DefinitionContext,
     Problems,
@@ -24,6 +28,7 @@ from automations.definition.common import (
     url_problems,
 )
 from automations.engine.durations import validate_delay
+from automations.netguard import host_refusal
 from automations.trigger_types import RECORD_DELETED
 
 MAX_ACTIONS = 50
@@ -196,12 +201,37 @@ def _user_id(value: Any) -> int | None:
     return None
 
 
+def _literal_host(url: str) -> str | None:
+    """The host of a webhook URL when its text fixes it (a template may follow the host, as in
+    `https://10.0.0.1/{{record.id}}`, but not be part of it), as requests will parse it."""
+    literal = url.strip().split("{{")[0].split("{%")[0]
+    scheme, sep, rest = literal.partition("://")
+    ends = [i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0]
+    if not sep or (not ends and literal != url.strip()):
+        return None  # no scheme yet, or the authority runs into a template
+    authority = rest[: min(ends)] if ends else rest
+    try:
+        return parse_url(f"{scheme}://{authority}/").host
+    except LocationParseError:
+        return None  # url_problems says what is wrong with it
+
+
+def _webhook_url_problems(value: Any, path: str) -> Problems:
+    """An http(s) URL, refused at once when its host can never be allowed (the same rule as the
+    connection's, automations.netguard); templated hosts are checked when the webhook runs."""
+    host = _literal_host(value) if isinstance(value, str) else None
+    reason = host_refusal(host) if host and not settings.AUTOMATIONS_ALLOW_PRIVATE_URLS else None
+    if reason:
+        return [(path, f"{reason}: webhooks may only call public hosts")]
+    return url_problems(value, path)
+
+
 def _call_webhook(config: Mapping[str, Any], ctx: DefinitionContext, path: str) -> Problems:
     problems = unknown_keys(config, {"url", "method", "headers", "body", "timeout"}, path)
     if "url" not in config:
         problems.append((join(path, "url"), "url is required"))
     else:
-        problems += url_problems(config["url"], join(path, "url"))
+        problems += _webhook_url_problems(config["url"], join(path, "url"))
     method = config.get("method", "POST")
     if not isinstance(method, str) or method.upper() not in HTTP_METHODS:
         problems.append(
