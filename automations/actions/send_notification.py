@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from accounts.models import Membership
+from automations import links
 from automations.actions.base import Action, ActionContext, ActionError
 from automations.runtime.notifications import notification_create
 
@@ -47,10 +48,23 @@ class SendNotification(Action):
             user=membership.user,
             title=_text(config.get("title"), 200),
             message=_text(config.get("message"), 5000),
-            link=_text(config.get("link"), 500),
+            link=_link(config.get("link")),
             run=ctx.run,
         )
         return {"notification_id": notification.id, "user_id": user_id}
+
+
+def _link(value: Any) -> str:
+    """The rendered link, checked again: a template's data may render `javascript:...` or
+    `//evil.example` where the saved literal start could not tell."""
+    link = "" if value is None else str(value).strip()
+    problem = links.link_problem(link) if link else None
+    if problem:
+        shown = link if len(link) <= 100 else link[:97] + "..."
+        raise ActionError(
+            "validation_error", f"The link rendered as {shown!r} was refused: it {problem}", True
+        )
+    return link
 
 
 def _text(value: Any, limit: int) -> str:

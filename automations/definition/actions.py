@@ -14,6 +14,7 @@ from django.conf import settings
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
+from automations import links
 from automations.definition.common import (
     DefinitionContext,
     Problems,
@@ -184,10 +185,16 @@ def _send_notification(config: Mapping[str, Any], ctx: DefinitionContext, path: 
             problems.append((where, f"user {number} is not a member of this workspace"))
     problems += required_string(config, "title", path, max_length=200)
     problems += required_string(config, "message", path, max_length=5000)
-    problems += optional_string(config, "link", path, max_length=500)
+    problems += optional_string(config, "link", path, max_length=links.MAX_LENGTH)
     link = config.get("link")
-    if isinstance(link, str) and link.strip() and not has_markup(link) and not link.startswith("/"):
-        problems += url_problems(link, join(path, "link"))
+    if isinstance(link, str) and link.strip():
+        text = link.strip()
+        if has_markup(text):
+            problem = links.template_start_problem(text)  # the rendered link: when it runs
+        else:
+            problem = links.link_problem(text)
+        if problem:
+            problems.append((join(path, "link"), problem))
     return problems
 
 
