@@ -26,20 +26,21 @@ EXPECTED = "a path on this site such as /deals/{{record.id}}, or an http(s) URL"
 
 
 def link_problem(link: str) -> str | None:
-    """Why `link` (already stripped) cannot be a notification's link, or None if it can."""
+    """Why `link` (already stripped) cannot be a notification's link, or None if it can: a
+    phrase that follows "the link" ("must be ...", "is not a valid URL")."""
     if len(link) > MAX_LENGTH:
         return f"must be at most {MAX_LENGTH} characters"
     if _UNSAFE.search(link):
         return "must not contain backslashes, tabs, line breaks or other control characters"
     if link.startswith("/"):
         if link.startswith("//"):
-            return f"'//' starts a link to another site; must be {EXPECTED}"
+            return f"starts with '//', which browsers read as another site; it must be {EXPECTED}"
         return None
     if link.lower().startswith(("http://", "https://")):
         try:
             _HTTP_URL(link)
         except ValidationError:
-            return f"{link!r} is not a valid URL"
+            return "is not a valid URL"
         return None
     return f"must be {EXPECTED}"
 

@@ -31,6 +31,7 @@ from automations.definition.common import (
 from automations.engine.durations import validate_delay
 from automations.netguard import host_refusal
 from automations.trigger_types import RECORD_DELETED
+from automations.user_ids import user_id_value
 
 MAX_ACTIONS = 50
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -178,7 +179,7 @@ def _send_notification(config: Mapping[str, Any], ctx: DefinitionContext, path: 
     elif isinstance(user_id, str) and has_markup(user_id):
         pass  # resolved when the action runs
     else:
-        number = _user_id(user_id)
+        number = user_id_value(user_id)
         if number is None:
             problems.append((where, "must be a user id or a template such as {{record.owner_id}}"))
         elif not ctx.is_member(number):
@@ -196,16 +197,6 @@ def _send_notification(config: Mapping[str, Any], ctx: DefinitionContext, path: 
         if problem:
             problems.append((join(path, "link"), problem))
     return problems
-
-
-def _user_id(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value > 0 else None
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip()) or None
-    return None
 
 
 def _literal_host(url: str) -> str | None:
