@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import re
 
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from automations.definition.common import url_problems
 
 MAX_LENGTH = 500
 # C0 controls and DEL (browsers drop tab and line breaks inside a URL) and the backslash
 # (browsers read it as a slash): none belongs in a link, and each can hide a second slash.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\\]")
-_HTTP_URL = URLValidator(schemes=["http", "https"])
 EXPECTED = "a path on this site such as /deals/{{record.id}}, or an http(s) URL"
 
 
@@ -37,11 +35,8 @@ def link_problem(link: str) -> str | None:
             return f"starts with '//', which browsers read as another site; it must be {EXPECTED}"
         return None
     if link.lower().startswith(("http://", "https://")):
-        try:
-            _HTTP_URL(link)
-        except ValidationError:
-            return "is not a valid URL"
-        return None
+        # The one definition of an http(s) URL, the webhook URL's.
+        return "is not a valid URL" if url_problems(link, "link") else None
     return f"must be {EXPECTED}"
 
 
