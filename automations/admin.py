@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from automations import selectors, services
+from automations import links, selectors, services
 from automations.definition import validate_definition
 from automations.models import (
     ActionRun,
@@ -392,8 +392,24 @@ class EmailTemplateAdmin(admin.ModelAdmin):
         services.email_template_delete(template=obj)
 
 
+class NotificationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Notification
+        # Every editable field (run and created_at are read-only in NotificationAdmin).
+        fields = ("workspace", "user", "title", "message", "link", "read_at")
+
+    def clean_link(self) -> str:
+        """The same rule as the send_notification action's (automations.links)."""
+        link = (self.cleaned_data.get("link") or "").strip()
+        problem = links.link_problem(link) if link else None
+        if problem:
+            raise forms.ValidationError(f"The link {problem}.")
+        return link
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
+    form = NotificationAdminForm
     list_display = ("title", "user", "workspace", "created_at", "read_at")
     list_filter = (("read_at", admin.EmptyFieldListFilter), "workspace")
     search_fields = ("title", "message", "user__email")

@@ -10,6 +10,9 @@ second check on the very address the connection is pinned to: it must be globall
 (`ipaddress.is_global`), and so must any IPv4 address embedded in it (IPv4-mapped, IPv4-
 compatible, NAT64 `64:ff9b::/96` and `64:ff9b:1::/48`, 6to4 `2002::/16`, Teredo `2001::/32`).
 
+Requests never go through a proxy from the environment (see GuardedSession): a proxy would
+resolve the name itself, after the check. An egress proxy is not supported.
+
 A refused address raises `BlockedAddress`, a requests-hardened `InvalidIPAddress`, before any
 socket is opened. A name that does not resolve raises `requests.ConnectionError` (fails
 closed). settings.AUTOMATIONS_ALLOW_PRIVATE_URLS turns the whole filter off (local receivers
@@ -19,6 +22,8 @@ in development and tests).
 from __future__ import annotations
 
 import ipaddress
+import os
+import socket
 from typing import Any
 
 import requests
@@ -96,6 +101,29 @@ def check_address(host: str) -> None:
         raise BlockedAddress(reason)
 
 
+def host_refusal(host: str) -> str | None:
+    """Why a URL's host (as urllib3 parses it: brackets and a zone id allowed) can never be
+    connected to, judged from its text alone, with no DNS: a loopback name (`localhost`,
+    `*.localhost`, RFC 6761) or an IP literal, in any spelling the resolver itself accepts
+    (`0x7f.1`, `2130706433`, `[::ffff:10.0.0.1]`), that `refusal` refuses. None for any other
+    name: what it resolves to is checked on connecting."""
+    name = host.strip().rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return f"{name} is this machine (loopback), not a public address"
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1].split("%", 1)[0]  # the zone id does not change what the address is
+    try:
+        # AI_NUMERICHOST: parse a literal exactly as the connection would, never look it up.
+        answers = socket.getaddrinfo(name, None, flags=socket.AI_NUMERICHOST)
+    except (OSError, UnicodeError, ValueError):
+        return None
+    for *_, sockaddr in answers:
+        reason = refusal(_ip(str(sockaddr[0])))
+        if reason:
+            return reason
+    return None
+
+
 class GuardedAdapter(IPFilterAdapter):
     """requests-hardened's adapter plus `check_address` on the address it pinned."""
 
@@ -118,6 +146,15 @@ class GuardedAdapter(IPFilterAdapter):
 class GuardedSession(HTTPSession):
     def __init__(self, config: Config, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
+        # Never the environment's proxies (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY): a proxy
+        # resolves the name again itself, which would void both the check of the resolved
+        # address and its pinning (DNS rebinding). Nor ~/.netrc credentials, sent to whatever
+        # host a webhook names. trust_env would also drop the CA bundle variables, which only
+        # choose whom TLS trusts, so those are kept, as requests reads them.
+        self.trust_env = False
+        self.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
         if config.ip_filter_enable:
             for scheme, https in (("http://", False), ("https://", True)):
                 self.mount(

@@ -12,15 +12,19 @@ Safety: requests go through requests-hardened, which resolves the host, refuses 
 private, link-local and other non-public addresses on the address actually connected to, and
 never follows redirects, unless settings.AUTOMATIONS_ALLOW_PRIVATE_URLS is on.
 
-Outcome: 2xx is success. A timeout is `action_timeout`; anything else (connection failure,
-refused address, non-2xx status) is `webhook_connection_failed`. 3xx and 4xx other than
-408/429 are permanent (a retry would get the same answer); 408, 429, 5xx and network errors
-are retried.
+Outcome: 2xx is success. A timeout is `action_timeout`. A receiver that could not be reached
+(connection refused or reset, a name that does not resolve, a refused address, an invalid URL)
+is the seed's `webhook_connection_failed`. A receiver that answered with any other status is
+`webhook_http_error`, whose message carries the status and the start of the body. Retried
+(the answer may differ next time): network errors, timeouts, 5xx, 408 (request timeout) and
+429 (too many requests). Permanent (a retry would get the same answer): 3xx (redirects are
+never followed) and every other 4xx.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -41,6 +45,10 @@ CONNECT_TIMEOUT = 3.0
 DEFAULT_TIMEOUT = 30.0
 MAX_LOGGED_BODY = 2_000
 MAX_READ_BODY = 64 * 1024
+# How much of an error response's body its message shows (the log keeps MAX_LOGGED_BODY).
+ERROR_EXCERPT_CHARS = 200
+# C0/C1 controls and Unicode line separators: what could break a message into lines.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RETRYABLE_STATUSES = frozenset({408, 429})
 USER_AGENT = "automations-webhook/1.0"
@@ -86,6 +94,19 @@ def _read_limited(response: requests.Response, *, deadline: float) -> str:
     # Logged in the ActionRun's JSON: NUL is replaced like any undecodable byte (jsonb refuses
     # it, and the run could not finish).
     return made_storable(raw.decode(response.encoding or "utf-8", errors="replace"))
+
+
+def retryable_status(status: int) -> bool:
+    """Whether a non-2xx answer may be different next time (the module docstring says why)."""
+    return status >= 500 or status in RETRYABLE_STATUSES
+
+
+def excerpt(text: str, limit: int = ERROR_EXCERPT_CHARS) -> str:
+    """The start of a response body as one line fit for an error message: control characters
+    and runs of whitespace become one space (a body cannot forge lines in a log or the UI), at
+    most `limit` characters, "..." when cut. HTML escaping is the displaying page's job."""
+    flat = " ".join(_CONTROL.sub(" ", text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3].rstrip() + "..."
 
 
 def default_payload(ctx: ActionContext) -> dict[str, Any]:
@@ -195,10 +216,14 @@ class CallWebhook(Action):
         status = response.status_code
         if 200 <= status < 300:
             return output
-        permanent = 300 <= status < 500 and status not in RETRYABLE_STATUSES
+        shown = excerpt(text)
+        if 300 <= status < 400:
+            # Its body is rarely read by anyone; where it points is what the author needs.
+            location = excerpt(response.headers.get("Location", ""))
+            shown = f"redirects are not followed (Location: {location or 'none'})"
         raise ActionError(
-            "webhook_connection_failed",
-            f"HTTP {status} from {url}",
-            permanent=permanent,
+            "webhook_http_error",
+            f"HTTP {status} from {url}: {shown}" if shown else f"HTTP {status} from {url}",
+            permanent=not retryable_status(status),
             output=output,
         )

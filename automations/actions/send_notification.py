@@ -6,18 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from accounts.models import Membership
+from automations import links
 from automations.actions.base import Action, ActionContext, ActionError
 from automations.runtime.notifications import notification_create
-
-
-def _user_id(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value > 0 else None
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip()) or None
-    return None
+from automations.user_ids import user_id_value
 
 
 class SendNotification(Action):
@@ -26,11 +18,9 @@ class SendNotification(Action):
 
     def execute(self, config: Mapping[str, Any], ctx: ActionContext) -> dict[str, Any]:
         raw = config.get("user_id")
-        user_id = _user_id(raw)
+        user_id = user_id_value(raw)
         if user_id is None:
-            raise ActionError(
-                "user_not_member", f"user_id {raw!r} is not a user id", permanent=True
-            )
+            raise ActionError("user_not_member", f"user_id {_shown(raw)} is not a user id", True)
         membership = (
             Membership.objects.select_related("user")
             .filter(workspace=ctx.workspace, user_id=user_id, user__is_active=True)
@@ -47,10 +37,30 @@ class SendNotification(Action):
             user=membership.user,
             title=_text(config.get("title"), 200),
             message=_text(config.get("message"), 5000),
-            link=_text(config.get("link"), 500),
+            link=_link(config.get("link")),
             run=ctx.run,
         )
         return {"notification_id": notification.id, "user_id": user_id}
+
+
+def _link(value: Any) -> str:
+    """The rendered link, checked again: a template's data may render `javascript:...` or
+    `//evil.example` where the saved literal start could not tell."""
+    link = "" if value is None else str(value).strip()
+    problem = links.link_problem(link) if link else None
+    if problem:
+        raise ActionError(
+            "validation_error",
+            f"The link rendered as {_shown(link)} was refused: it {problem}",
+            True,
+        )
+    return link
+
+
+def _shown(value: Any) -> str:
+    """A rendered value quoted for an error message, cut to 100 characters (data can be long)."""
+    text = repr(value)
+    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def _text(value: Any, limit: int) -> str:

@@ -10,6 +10,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
+
+from automations import links
 from automations.definition.common import (
     DefinitionContext,
     Problems,
@@ -24,7 +29,9 @@ from automations.definition.common import (
     url_problems,
 )
 from automations.engine.durations import validate_delay
+from automations.netguard import host_refusal
 from automations.trigger_types import RECORD_DELETED
+from automations.user_ids import user_id_value
 
 MAX_ACTIONS = 50
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -172,28 +179,49 @@ def _send_notification(config: Mapping[str, Any], ctx: DefinitionContext, path: 
     elif isinstance(user_id, str) and has_markup(user_id):
         pass  # resolved when the action runs
     else:
-        number = _user_id(user_id)
+        number = user_id_value(user_id)
         if number is None:
             problems.append((where, "must be a user id or a template such as {{record.owner_id}}"))
         elif not ctx.is_member(number):
             problems.append((where, f"user {number} is not a member of this workspace"))
     problems += required_string(config, "title", path, max_length=200)
     problems += required_string(config, "message", path, max_length=5000)
-    problems += optional_string(config, "link", path, max_length=500)
+    problems += optional_string(config, "link", path, max_length=links.MAX_LENGTH)
     link = config.get("link")
-    if isinstance(link, str) and link.strip() and not has_markup(link) and not link.startswith("/"):
-        problems += url_problems(link, join(path, "link"))
+    if isinstance(link, str) and link.strip():
+        text = link.strip()
+        if has_markup(text):
+            problem = links.template_start_problem(text)  # the rendered link: when it runs
+        else:
+            problem = links.link_problem(text)
+        if problem:
+            problems.append((join(path, "link"), problem))
     return problems
 
 
-def _user_id(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value > 0 else None
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip()) or None
-    return None
+def _literal_host(url: str) -> str | None:
+    """The host of a webhook URL when its text fixes it (a template may follow the host, as in
+    `https://10.0.0.1/{{record.id}}`, but not be part of it), as requests will parse it."""
+    literal = url.strip().split("{{")[0].split("{%")[0]
+    scheme, sep, rest = literal.partition("://")
+    ends = [i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0]
+    if not sep or (not ends and literal != url.strip()):
+        return None  # no scheme yet, or the authority runs into a template
+    authority = rest[: min(ends)] if ends else rest
+    try:
+        return parse_url(f"{scheme}://{authority}/").host
+    except LocationParseError:
+        return None  # url_problems says what is wrong with it
+
+
+def _webhook_url_problems(value: Any, path: str) -> Problems:
+    """An http(s) URL, refused at once when its host can never be allowed (the same rule as the
+    connection's, automations.netguard); templated hosts are checked when the webhook runs."""
+    host = _literal_host(value) if isinstance(value, str) else None
+    reason = host_refusal(host) if host and not settings.AUTOMATIONS_ALLOW_PRIVATE_URLS else None
+    if reason:
+        return [(path, f"{reason}: webhooks may only call public hosts")]
+    return url_problems(value, path)
 
 
 def _call_webhook(config: Mapping[str, Any], ctx: DefinitionContext, path: str) -> Problems:
@@ -201,7 +229,7 @@ def _call_webhook(config: Mapping[str, Any], ctx: DefinitionContext, path: str) 
     if "url" not in config:
         problems.append((join(path, "url"), "url is required"))
     else:
-        problems += url_problems(config["url"], join(path, "url"))
+        problems += _webhook_url_problems(config["url"], join(path, "url"))
     method = config.get("method", "POST")
     if not isinstance(method, str) or method.upper() not in HTTP_METHODS:
         problems.append(

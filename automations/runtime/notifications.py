@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Membership, Workspace
+from automations import links
 from automations.models import Automation, Notification, Run
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,11 @@ def notification_create(
     link: str = "",
     run: Run | None = None,
 ) -> Notification:
+    # The one place notifications are written: no caller can store a link the UI or the API
+    # would serve as an unsafe href.
+    problem = links.link_problem(link) if link else None
+    if problem:
+        raise ValueError(f"notification link {link!r}: it {problem}")
     return Notification.objects.create(
         workspace=workspace,
         user=user,

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from automations import selectors
+from automations import links, selectors
 from automations.api.schemas import RunSchema, run_status
 from automations.engine.templates import format_datetime
 from automations.models import Notification
@@ -134,7 +134,7 @@ def notification_data(notification: Notification) -> dict:
         "id": notification.id,
         "title": notification.title,
         "message": notification.message,
-        "link": notification.link or None,
+        "link": links.safe_link(notification.link),
         "read": notification.read_at is not None,
         "read_at": format_datetime(notification.read_at) if notification.read_at else None,
         "created_at": format_datetime(notification.created_at),

@@ -54,3 +54,37 @@ def test_a_user_outside_the_workspace_is_a_permanent_failure(tenant):
     run = runs_of(automation)[0]
     assert (run.status, run.error_code, run.attempts) == ("failed", "user_not_member", 0)
     assert not Notification.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "rendered",
+    ["²", "١٢", "9" * 5000, str(2**63), "0", "-3", "12abc"],
+    ids=["superscript", "arabic-indic", "5000 digits", "past bigint", "zero", "negative", "mixed"],
+)
+def test_a_user_id_that_renders_to_no_id_is_a_permanent_failure(tenant, rendered):
+    automation = make_automation(
+        tenant,
+        trigger={"type": "record.created", "module": "deals"},
+        actions=[{"type": "send_notification", "config": {**CONFIG, "user_id": "{{record.name}}"}}],
+    )
+    make_record(tenant, "deals", name=rendered)
+    drain()
+    run = runs_of(automation)[0]
+    assert (run.status, run.error_code, run.attempts) == ("failed", "user_not_member", 0)
+    assert "is not a user id" in run.error_message
+    assert not Notification.objects.exists()
+
+
+@pytest.mark.parametrize("literal", ["²", "١٢", "9" * 5000, 2**63, True, 0])
+def test_a_literal_user_id_that_is_no_id_is_refused_at_save(api, literal):
+    definition = {
+        "name": "Notify",
+        "trigger": {"type": "record.created", "module": "deals"},
+        "actions": [{"type": "send_notification", "config": {**CONFIG, "user_id": literal}}],
+    }
+    response = api.post("/v1/automations", definition, format="json")
+    assert response.status_code == 400, response.content
+    details = response.json()["error"]["details"]
+    assert details == {
+        "actions[0].config.user_id": ["must be a user id or a template such as {{record.owner_id}}"]
+    }

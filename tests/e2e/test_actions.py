@@ -149,11 +149,11 @@ def test_a_run_fails_after_its_retries_and_notifies(
     )
     make_record(tenant, "deals", name="D")
     [run] = settle(lambda: finished_runs(automation))
-    assert (run.status, run.error_code) == ("failed", "webhook_connection_failed")
+    assert (run.status, run.error_code) == ("failed", "webhook_http_error")
     assert len(httpserver.log) == 3  # the first try and two retries
     automation.refresh_from_db()
     assert automation.enabled is False
-    assert automation.disabled_reason["last_error"] == "webhook_connection_failed"
+    assert automation.disabled_reason["last_error"] == "webhook_http_error"
     settle(lambda: smtp_server.messages, message="the failure email")
     assert smtp_server.messages[0].rcpt_tos == ["ops@example.com"]
     assert Notification.objects.filter(user=tenant.user, run=run).exists()

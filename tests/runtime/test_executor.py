@@ -95,7 +95,7 @@ def test_after_the_last_retry_the_run_fails(tenant, httpserver, settings):
             drain()
     [run] = runs_of(automation)
     assert run.status == Run.Status.FAILED
-    assert run.error_code == "webhook_connection_failed"
+    assert run.error_code == "webhook_http_error"
     assert "HTTP 503" in run.error_message
     action = run.action_runs.get()
     assert (action.status, action.attempt) == ("failed", 3)

@@ -224,7 +224,7 @@ def test_call_webhook_fails_permanently_on_a_redirect(net, httpserver, status):
         call_webhook.CallWebhook().execute(
             {"url": f"http://public.example:{httpserver.port}/hook", "method": "POST"}, _ctx()
         )
-    assert caught.value.code == "webhook_connection_failed"
+    assert caught.value.code == "webhook_http_error"
     assert caught.value.permanent is True
     assert [request.path for request, _ in httpserver.log] == ["/hook"]
 
