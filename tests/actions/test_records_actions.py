@@ -101,6 +101,42 @@ def test_update_record_refuses_a_value_of_the_wrong_type(tenant):
     assert "score" in run.error_message
 
 
+@pytest.mark.parametrize(
+    ("kind", "config", "reason"),
+    [
+        ("update_record", {"updates": {"score": "{{record.name}}"}}, "score: is too large"),
+        (
+            "create_record",
+            {"module": "deals", "data": {"name": "D", "value": "{{record.name}}0"}},
+            "value: is too large",
+        ),
+        (
+            "update_record",
+            {"updates": {"processed_at": "{{record.status}}"}},
+            "processed_at: is out of range",
+        ),
+    ],
+)
+def test_a_rendered_value_past_the_bounds_is_that_actions_clear_failure(
+    tenant, kind, config, reason
+):
+    """A template may render a huge number or an impossible moment: the action fails at once
+    (permanent: the same data renders the same value) with the field and the bound."""
+    automation = make_automation(
+        tenant,
+        trigger={"type": "record.created", "module": "leads"},
+        actions=[{"type": kind, "config": config}],
+    )
+    make_record(tenant, "leads", name="9" * 5000, status="0001-01-01T00:00:00+23:00")
+    drain()
+    [run] = runs_of(automation)
+    [action_run] = run.action_runs.all()
+    assert (run.status, run.error_code) == ("failed", "validation_error")
+    assert (action_run.status, action_run.error_code) == ("failed", "validation_error")
+    assert reason in action_run.error_message
+    assert len(action_run.error_message) < 300  # no echo of the 5,000 digits
+
+
 def test_update_record_of_another_workspaces_record_is_not_found(tenant, other_tenant):
     foreign = make_record(other_tenant, "accounts", name="Theirs")
     automation = _on_contact(
