@@ -12,6 +12,14 @@ External actions (send_email, call_webhook) are at least once: their ActionRun i
 first, then they act, then the outcome and the new index commit together; a crash in between
 repeats the call with the same idempotency key (Message-ID, webhook-id).
 
+`attempts` has one meaning, on the run and on its actions' logs: how many times the run's
+current action (once the run is over, the action it ended on) has been tried, the try under
+way or just finished included. An action's `attempt` is that number for its try; the run's
+`attempts` equals the `attempt` of its current action's log (1 for a success at the first try,
+1 + the number of retries for a run that failed after them, e.g. 4 after the default three),
+and is 0 while its next action has not been tried yet. A try lost with its worker counts too
+(the relay adds it when it reclaims the run).
+
 Delays and retries never sleep: the run is released with status waiting/retrying and due_at,
 and is published again by the relay when due (or, for waits shorter than the relay interval,
 by a short countdown right away).
@@ -589,7 +597,7 @@ class _Execution:
                 expect=self._mine(index),
                 duration=self._duration(),
                 next_action_index=index + 1,
-                attempts=0,
+                attempts=attempt,  # the tries of its last action (module docstring: attempts)
                 **self._claimed(),
             )
             return Run.Status.SUCCESS
@@ -635,13 +643,14 @@ class _Execution:
                 error_message=error.message,
                 expect=self._mine(index),
                 duration=self._duration(),
+                attempts=attempt,  # the try that failed counts, as the action's log says
                 **self._claimed(),
             )
             return Run.Status.FAILED
         delay = delays[self.run.attempts]
         Run.objects.filter(id=self.run.id).update(
             status=Run.Status.RETRYING,
-            attempts=F("attempts") + 1,
+            attempts=attempt,
             due_at=timezone.now() + timedelta(seconds=delay),
             lease_expires_at=None,
             dispatched_at=None,

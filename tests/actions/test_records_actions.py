@@ -85,7 +85,7 @@ def test_update_record_of_a_missing_record_fails_permanently(tenant):
     drain()
     [run] = runs_of(automation)
     assert (run.status, run.error_code) == ("failed", "record_not_found")
-    assert run.attempts == 0  # never retried
+    assert run.attempts == 1  # tried once, never retried
 
 
 def test_update_record_refuses_a_value_of_the_wrong_type(tenant):

@@ -65,7 +65,7 @@ def test_a_recursion_error_while_rendering_is_that_actions_permanent_failure(
     first, second = ActionRun.objects.filter(run=run).order_by("index")
     assert (first.status, second.status) == ("success", "failed")
     assert second.error_code == "action_crashed"
-    assert second.attempt == 1  # not retried, not reclaimed
+    assert second.attempt == 1 == run.attempts  # not retried, not reclaimed
     # What happened, in words, without Python's internals; the traceback is in the worker log.
     assert "nested too deeply" in second.error_message
     assert "RecursionError" not in second.error_message
@@ -107,7 +107,7 @@ def test_an_exception_raised_by_an_action_is_its_failure_not_a_lost_worker(
     assert (action_run.status, action_run.error_code) == ("failed", "action_crashed")
     assert words in action_run.error_message
     assert type(exception).__name__ not in action_run.error_message
-    assert action_run.attempt == 1
+    assert action_run.attempt == 1 == run.attempts
     assert not Run.objects.filter(error_code="worker_lost").exists()
 
 
@@ -130,4 +130,4 @@ def test_a_crash_that_can_pass_is_retried_like_any_failure(
 
     [action_run] = ActionRun.objects.filter(run=run)
     assert (run.status, action_run.error_code) == ("failed", "action_crashed")
-    assert action_run.attempt == 3  # the first try and both retries
+    assert action_run.attempt == 3 == run.attempts  # the first try and both retries
