@@ -283,3 +283,13 @@ def test_a_datetime_past_the_range_is_400_on_update_too(api, tenant):
     assert "out of range" in response.json()["error"]["details"]["processed_at"][0]
     lead.refresh_from_db()
     assert "processed_at" not in lead.values
+
+
+@pytest.mark.parametrize(
+    "query", ["value=1e1000000", "value=" + "9" * 5000, "close_date=0001-01-01T00:00:00%2B23:00"]
+)
+def test_list_filters_past_the_bounds_are_400_naming_the_filter(api, query):
+    response = api.get(f"/v1/modules/deals/records?{query}")
+
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()["error"]["details"]
