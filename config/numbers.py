@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 MAX_DIGITS = 15
-# Magnitudes must be below this; the smallest step is 10^-MAX_DIGITS (see _check_digits).
+# Magnitudes must be below this; the smallest step is 10^-MAX_DIGITS (see _check_bounds).
 LIMIT = Decimal(10) ** MAX_DIGITS
 # Signs, digits, one point and an exponent; no "_", "NaN", "Infinity" (which Decimal accepts).
 _NUMBER = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")

@@ -1,6 +1,10 @@
 """update_record and create_record."""
 
+import json
+import time
+
 import pytest
+from rest_framework.test import APIClient
 
 from automations.models import Run
 from records.services import record_update
@@ -222,3 +226,34 @@ def test_an_update_that_changes_nothing_causes_no_further_event(tenant):
     record_update(record=contact, data={"name": "Ada L."}, actor=tenant.user)
     drain()
     assert [r.status for r in runs_of(automation)] == ["success"]  # no blocked echo
+
+
+@pytest.mark.parametrize("amount", ["1e1000000", "9" * 5000, "0." + "9" * 5000])
+def test_a_webhook_delivering_a_number_past_the_bounds_fails_the_action_cleanly(tenant, amount):
+    """The inbound webhook entrance: the payload reaches the record write through a template."""
+    automation = make_automation(
+        tenant,
+        trigger={"type": "webhook", "webhook_path": "deals"},
+        actions=[
+            {
+                "type": "create_record",
+                "config": {
+                    "module": "deals",
+                    "data": {"name": "From shop", "value": "{{webhook.body.amount}}"},
+                },
+            }
+        ],
+    )
+    response = APIClient().post(
+        f"/v1/webhooks/{automation.id}/deals",
+        data=json.dumps({"amount": amount}),
+        content_type="application/json",
+    )
+    assert response.status_code == 202
+    started = time.process_time()
+    drain()
+    assert time.process_time() - started < 5  # no million-digit arithmetic
+    [run] = runs_of(automation)
+    assert (run.status, run.error_code) == ("failed", "validation_error")
+    assert run.error_message.startswith("value: ")
+    assert not tenant.module("deals").records.exists()
