@@ -21,8 +21,9 @@ from automations.engine.templates import TemplateError, render_string, render_va
 from automations.models import Automation, EmailTemplate
 from automations.representation import schedule_preview
 from automations.trigger_types import FIELD_CHANGED, PREVIOUS_TRIGGERS, SCHEDULE
-from config.api.errors import ApiError
-from records.selectors import field_types_of
+from config.api.errors import ApiError, ValidationFailed
+from records.selectors import field_types_of, module_get
+from records.services import record_values_clean
 
 
 def dry_run(
@@ -84,7 +85,7 @@ def dry_run(
     context = template_context(
         automation_id=automation.id, trigger_data=trigger_data, now=now, run_id=None
     )
-    previews = [_preview(action, context) for action in automation.actions]
+    previews = [_preview(action, context, automation) for action in automation.actions]
     _preview_emails(automation, previews, context)
     return {
         "would_execute": trigger_matched and result.passed,
@@ -180,18 +181,61 @@ def _preview_emails(
             preview["error"] = {"code": "template_render_failed", "message": str(err)}
 
 
-def _preview(action: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+def _preview(
+    action: dict[str, Any], context: dict[str, Any], automation: Automation
+) -> dict[str, Any]:
     kind = action.get("type")
     config = action.get("config") or {}
     spec = ACTION_TYPES.get(kind)
     if spec is None or not spec.templated:
         return {"type": kind, "config": config}
     try:
-        return {"type": kind, "config": render_value(config, context)}
+        rendered = render_value(config, context)
     except TemplateError as err:
         # A render error is what the real run would fail with; show it instead of failing.
         return {
             "type": kind,
             "config": config,
-            "error": {"code": "template_error", "message": str(err)},
+            "error": {"code": "template_render_failed", "message": str(err)},
         }
+    preview: dict[str, Any] = {"type": kind, "config": rendered}
+    if kind in RECORD_WRITES and isinstance(rendered, dict):
+        _preview_record_write(preview, kind, rendered, automation)
+    return preview
+
+
+# The config key holding the values each record-writing action stores, and whether it is a
+# partial write (an update) or a whole record (a create, whose required fields must be there).
+RECORD_WRITES: dict[str, tuple[str, bool]] = {
+    "update_record": ("updates", True),
+    "create_record": ("data", False),
+}
+
+
+def _preview_record_write(
+    preview: dict[str, Any], kind: str, config: dict[str, Any], automation: Automation
+) -> None:
+    """Show the values as the action will store them, coerced by the target field's type by
+    the very function the write uses (records.services.record_values_clean), or the error the
+    run would fail with (the same code and message as update_record/create_record give)."""
+    key, partial = RECORD_WRITES[kind]
+    values = config.get(key)
+    if not isinstance(values, dict):
+        return
+    if kind == "update_record" and config.get("record", "trigger") != "related":
+        module = automation.module if automation.module_id else None
+        if module is None:
+            return  # no trigger record: the run fails for that, as the notes say
+    else:
+        slug = str(config.get("module") or "")
+        module = module_get(workspace=automation.workspace, slug=slug)
+        if module is None:
+            preview["error"] = {"code": "record_not_found", "message": f"Module '{slug}' not found"}
+            return
+    try:
+        cleaned = record_values_clean(module=module, data=values, partial=partial)
+    except ValidationFailed as err:
+        preview["error"] = {"code": "validation_error", "message": err.message}
+        return
+    # Keys the write ignores (the read-only id, module, created_at, updated_at) are dropped.
+    preview["config"] = {**config, key: {k: cleaned[k] for k in values if k in cleaned}}

@@ -6,12 +6,20 @@ datetimes as ISO 8601 UTC with `Z`, booleans as booleans, users as integer ids, 
 """
 
 import re
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
+
+from config.numbers import NumberError, json_number, parse_number, shown
+from config.timestamps import (
+    MomentError,
+    MomentOutOfRange,
+    iso,
+    parse_instant,
+    parse_moment,
+)
 
 MAX_TEXT_LENGTH = 10_000
 _email = EmailValidator()
@@ -24,60 +32,46 @@ class FieldValueError(ValueError):
 
 
 def _number(value: Any) -> int | float:
-    if isinstance(value, bool):
-        raise FieldValueError("must be a number, not a boolean")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, (float, Decimal, str)):
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise FieldValueError(f"must be a number, got {value!r}") from None
-        if not number.is_finite():
-            raise FieldValueError("must be a finite number")
-        return int(number) if number == number.to_integral_value() else float(number)
-    raise FieldValueError(f"must be a number, got {type(value).__name__}")
+    # The bounds (15 significant digits, below 10^15) and why: config/numbers.py.
+    try:
+        return json_number(parse_number(value))
+    except NumberError as err:
+        raise FieldValueError(str(err)) from None
 
 
 def parse_datetime_value(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        dt = value
-    elif isinstance(value, date):
-        dt = datetime(value.year, value.month, value.day)
-    elif isinstance(value, str):
-        text = value.strip()
-        try:
-            dt = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            raise FieldValueError(f"must be an ISO 8601 date and time, got {value!r}") from None
-    else:
+    """An aware UTC datetime from an ISO 8601 string, a datetime or a date (midnight UTC)."""
+    if not isinstance(value, (str, date)):
         raise FieldValueError(f"must be an ISO 8601 date and time, got {type(value).__name__}")
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+    try:
+        return parse_instant(value)
+    except MomentOutOfRange as err:
+        raise FieldValueError(str(err)) from None
+    except MomentError:
+        raise FieldValueError(f"must be an ISO 8601 date and time, got {shown(value)}") from None
 
 
 def _date(value: Any) -> str:
     if isinstance(value, datetime):
-        return value.date().isoformat()
+        return parse_datetime_value(value).date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return date.fromisoformat(text).isoformat()
-        except ValueError:
-            pass
-        # A datetime given to a date field (e.g. `{{now | add_days: 3}}`) keeps its UTC date.
-        try:
-            return parse_datetime_value(text).date().isoformat()
-        except FieldValueError:
-            raise FieldValueError(f"must be a date (YYYY-MM-DD), got {value!r}") from None
-    raise FieldValueError(f"must be a date (YYYY-MM-DD), got {type(value).__name__}")
+    if not isinstance(value, str):
+        raise FieldValueError(f"must be a date (YYYY-MM-DD), got {type(value).__name__}")
+    try:
+        moment = parse_moment(value)
+    except MomentOutOfRange as err:
+        raise FieldValueError(str(err)) from None
+    except MomentError:
+        raise FieldValueError(f"must be a date (YYYY-MM-DD), got {shown(value)}") from None
+    # A datetime given to a date field (e.g. `{{now | add_days: 3}}`) keeps its UTC date.
+    return (moment.date() if isinstance(moment, datetime) else moment).isoformat()
 
 
 def _datetime(value: Any) -> str:
-    return parse_datetime_value(value).strftime("%Y-%m-%dT%H:%M:%S") + "Z"
+    # iso(): the one timestamp format, with a four-digit year (strftime's %Y writes year 1
+    # as "1" on Linux, which nothing would read back).
+    return iso(parse_datetime_value(value))
 
 
 def _boolean(value: Any) -> bool:

@@ -156,6 +156,16 @@ def _clean_values(
     return cleaned
 
 
+def record_values_clean(
+    *, module: Module, data: Mapping[str, Any], partial: bool
+) -> dict[str, Any]:
+    """The values a create (`partial=False`) or an update (`partial=True`) of `data` would
+    store, coerced by field type (a date field keeps `2026-12-03` of `2026-12-03T21:00:18Z`),
+    without writing anything; ValidationFailed with the same problems the write would raise.
+    The dry run shows these, so that its preview is what the run writes."""
+    return _clean_values(module=module, fields=module_fields(module), data=data, partial=partial)
+
+
 def _check_links(
     *, module: Module, by_key: dict[str, Field], cleaned: dict[str, Any]
 ) -> list[tuple[str, str]]:

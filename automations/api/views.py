@@ -47,8 +47,8 @@ from config.api.views import (
     reject_unknown_keys,
 )
 from config.rows import value_rows
-from config.timestamps import iso
-from records.fieldtypes import FieldValueError, clean_value, parse_datetime_value
+from config.timestamps import MomentError, MomentOutOfRange, iso, parse_instant
+from records.fieldtypes import FieldValueError, clean_value
 from records.models import Record
 from records.selectors import module_fields, record_get
 from records.services import SYSTEM_KEYS, record_snapshot
@@ -282,8 +282,10 @@ def _since_param(request: Request) -> datetime | None:
     if raw in (None, ""):
         return None
     try:
-        return parse_datetime_value(raw)
-    except FieldValueError:
+        return parse_instant(raw)
+    except MomentOutOfRange as err:
+        raise ValidationFailed([("since", str(err))]) from None
+    except MomentError:
         raise ValidationFailed(
             [("since", f"must be an ISO 8601 timestamp such as 2024-01-15T00:00:00Z, got {raw!r}")]
         ) from None

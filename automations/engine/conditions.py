@@ -9,7 +9,10 @@ Typing rules (``field_types`` maps a field key to one of ``FIELD_TYPES``):
 
 * number: both sides compare as ``decimal.Decimal``, so ``"50000"`` equals ``50000`` and
   ``50000.0``; floats go through ``repr`` so ``0.1`` is exactly ``Decimal("0.1")``. Booleans are
-  not numbers. Surrounding whitespace is allowed in numeric strings.
+  not numbers. Surrounding whitespace is allowed in numeric strings. Numbers past the bounds of
+  ``config.numbers`` (15 significant digits, below 10^15) are not numbers here either: a value
+  at save is refused, a record's value compares as text and never orders.
+* Dates outside years 1 to 9999 in UTC (``config.timestamps``) are not dates, the same way.
 * date / datetime: ISO 8601 strings, ``date`` or ``datetime`` objects. Naive datetimes are UTC.
   Two datetimes compare as instants; when either side is a date (or the field is a ``date``
   field), both compare on their UTC calendar date.
@@ -41,8 +44,11 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
+
+from config.numbers import NumberError, NumberOutOfRange, parse_number
+from config.timestamps import MomentError, MomentOutOfRange, parse_moment
 
 OPERATORS: tuple[str, ...] = (
     "equals",
@@ -90,7 +96,6 @@ _NON_STRING_TYPES = frozenset({"number", "date", "datetime", "boolean"})
 _ORDERED_TYPES = frozenset({"number", "date", "datetime"})
 _EXACT_TYPES = frozenset({"reference", "user"})
 
-_NUMBER_RE = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")
 _INVALID = object()
 
 
@@ -122,46 +127,24 @@ def is_empty(value: Any) -> bool:
 
 
 def to_decimal(value: Any) -> Decimal | None:
-    """Read ``value`` as a finite Decimal, or ``None`` when it is not a number."""
-    if isinstance(value, bool):
-        # bool is an int subclass; True is not the number 1 for a CRM user.
+    """Read ``value`` as a finite, bounded Decimal, or ``None`` when it is not a number this
+    service keeps (config/numbers.py: 15 significant digits, below 10^15). Cheap whatever the
+    value's exponent and never raises, so a record holding ``"1e1000000"`` compares as text."""
+    try:
+        return parse_number(value)
+    except NumberError:
         return None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        number = Decimal(repr(value))
-    elif isinstance(value, Decimal):
-        number = value
-    elif isinstance(value, str) and _NUMBER_RE.fullmatch(value):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:  # pragma: no cover - the regex already filters these
-            return None
-    else:
-        return None
-    return number if number.is_finite() else None
 
 
 def to_date_value(value: Any) -> dt.date | dt.datetime | None:
-    """Read ``value`` as a date or an aware datetime (naive means UTC), else ``None``."""
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    if isinstance(value, dt.date):
-        return value
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if not text or not text[0].isdigit():
+    """Read ``value`` as a date or a UTC datetime (naive means UTC), else ``None`` (also for
+    instants outside years 1 to 9999 in UTC, such as ``0001-01-01T00:00:00+23:00``)."""
+    if not isinstance(value, (str, dt.date)):
         return None
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
+        return parse_moment(value)
+    except MomentError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def to_bool(value: Any) -> bool | None:
@@ -638,8 +621,13 @@ def _leaf_semantic_errors(
     value = leaf.get("value")
     if operator in NO_VALUE_OPERATORS or operator in STRING_OPERATORS or value is None:
         return errors
-    if operator in ORDER_OPERATORS and field_type not in FIELD_TYPES and to_decimal(value) is None:
-        errors.append((f"{path}.value", f"operator '{operator}' needs a numeric value"))
+    if operator in ORDER_OPERATORS and field_type not in FIELD_TYPES:
+        try:
+            parse_number(value)
+        except NumberOutOfRange as err:
+            errors.append((f"{path}.value", f"operator '{operator}': the value {err}"))
+        except NumberError:
+            errors.append((f"{path}.value", f"operator '{operator}' needs a numeric value"))
     message = _value_type_error(value, field_type)
     if message:
         errors.append((f"{path}.value", message))
@@ -656,11 +644,19 @@ def _operator_misfit(operator: str, field_type: str) -> str | None:
 
 
 def _value_type_error(value: Any, field_type: str) -> str | None:
-    if field_type == "number" and to_decimal(value) is None:
-        return f"value for a number field must be a number, got {value!r}"
+    if field_type == "number":
+        try:
+            parse_number(value)
+        except NumberError as err:  # the words records use for the same value
+            return f"value for a number field {err}"
     if field_type in ("date", "datetime"):
-        parsed = to_date_value(value) if isinstance(value, str) else None
-        if parsed is None:
+        if not isinstance(value, str):
+            return f"value for a {field_type} field must be an ISO 8601 date, got {value!r}"
+        try:
+            parse_moment(value)
+        except MomentOutOfRange as err:
+            return f"value for a {field_type} field {err}"
+        except MomentError:
             return f"value for a {field_type} field must be an ISO 8601 date, got {value!r}"
     if field_type == "boolean" and not isinstance(value, bool):
         return f"value for a boolean field must be true or false, got {value!r}"

@@ -53,7 +53,7 @@ def _sql() -> str:
         f" finished AS (UPDATE {quote(Run._meta.db_table)} SET"
         " status = %s, completed_at = %s, duration_ms = %s, lease_expires_at = NULL,"
         " due_at = NULL, error_code = '', error_message = '', next_action_index = %s,"
-        " attempts = 0, started_at = COALESCE(started_at, %s) WHERE id = %s)"
+        " attempts = %s, started_at = COALESCE(started_at, %s) WHERE id = %s)"
         f" UPDATE {quote(Automation._meta.db_table)} SET last_run_at = %s, last_run_status = %s,"
         " run_count = run_count + %s, consecutive_failures = 0 WHERE id = %s"
     )
@@ -98,6 +98,7 @@ def complete_success(
         completed_at,
         run_duration,
         index + 1,
+        attempt,  # a finished run's attempts: the tries of its last action (runtime.executor)
         run_started,
         run.id,
         completed_at,
@@ -109,4 +110,4 @@ def complete_success(
         cursor.execute(_sql(), params)
     run.status = Run.Status.SUCCESS
     run.next_action_index = index + 1
-    run.attempts = 0
+    run.attempts = attempt

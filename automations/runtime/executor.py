@@ -12,6 +12,14 @@ External actions (send_email, call_webhook) are at least once: their ActionRun i
 first, then they act, then the outcome and the new index commit together; a crash in between
 repeats the call with the same idempotency key (Message-ID, webhook-id).
 
+`attempts` has one meaning, on the run and on its actions' logs: how many times the run's
+current action (once the run is over, the action it ended on) has been tried, the try under
+way or just finished included. An action's `attempt` is that number for its try; the run's
+`attempts` equals the `attempt` of its current action's log (1 for a success at the first try,
+1 + the number of retries for a run that failed after them, e.g. 4 after the default three),
+and is 0 while its next action has not been tried yet. A try lost with its worker counts too
+(the relay adds it when it reclaims the run).
+
 Delays and retries never sleep: the run is released with status waiting/retrying and due_at,
 and is published again by the relay when due (or, for waits shorter than the relay interval,
 by a short countdown right away).
@@ -28,7 +36,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import DateTimeField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -71,16 +79,46 @@ def retry_delays() -> list[float]:
     return list(settings.AUTOMATIONS_RETRY_DELAYS)
 
 
-def redact(value: Any) -> Any:
+# Deeper than any config a person writes; a deeper one (written around save validation) is
+# logged as a placeholder rather than walked, so logging it cannot crash too.
+MAX_LOGGED_DEPTH = 64
+TOO_DEEP_TO_LOG = "[nested too deeply to log]"
+
+
+def redact(value: Any, _depth: int = 0) -> Any:
     """Config as logged on the ActionRun: values under secret-looking keys are hidden."""
+    if _depth > MAX_LOGGED_DEPTH:
+        return TOO_DEEP_TO_LOG
     if isinstance(value, dict):
         return {
-            key: REDACTED if _SECRET_KEY.search(str(key)) and value[key] else redact(value[key])
+            key: REDACTED
+            if _SECRET_KEY.search(str(key)) and value[key]
+            else redact(value[key], _depth + 1)
             for key in value
         }
     if isinstance(value, list):
-        return [redact(item) for item in value]
+        return [redact(item, _depth + 1) for item in value]
     return value
+
+
+def crash_error(err: BaseException) -> ActionError:
+    """An unexpected exception inside an action (rendering or executing it) as that action's
+    failure, `action_crashed`, in words rather than Python's (the traceback goes to the worker
+    log, where the caller sends it).
+
+    Permanent unless the exception can be passing (the database or the network): the crash is
+    deterministic otherwise (the same definition and event data crash the same way), so three
+    retries over 36 minutes would only delay the failure notice and spend worker time, as
+    the poison run reclaimed four times over eight minutes did.
+    """
+    if isinstance(err, RecursionError):
+        what = "its data is nested too deeply to process"
+    elif isinstance(err, MemoryError):
+        what = "it needed more memory than a worker has"
+    else:
+        what = "an unexpected error occurred in the service (its details are in the worker log)"
+    transient = isinstance(err, (DatabaseError, OSError))
+    return ActionError("action_crashed", f"The action crashed: {what}", permanent=not transient)
 
 
 def actions_for(run: Run, automation: Automation) -> list[dict[str, Any]]:
@@ -415,6 +453,9 @@ class _Execution:
                 config = render_value(raw_config, context)
             except TemplateError as err:
                 error = ActionError("template_render_failed", str(err), permanent=True)
+            except Exception as err:  # RecursionError and MemoryError are Exceptions too
+                logger.exception("Rendering action %s of run %s crashed", index, self.run.id)
+                config, error = raw_config, crash_error(err)
         external = error is None and not action.transactional
         self._renew_lease(now, at_least=action.max_seconds(config) if external else 0.0)
         if error is None and kind == "delay":
@@ -469,9 +510,9 @@ class _Execution:
             return {}, err
         except LeaseLost:
             raise
-        except Exception as err:
-            logger.exception("Action %s of run %s raised", ctx.index, self.run.id)
-            return {}, ActionError("internal_error", f"{type(err).__name__}: {err}")
+        except Exception as err:  # RecursionError and MemoryError included
+            logger.exception("Action %s of run %s crashed", ctx.index, self.run.id)
+            return {}, crash_error(err)
 
     def _log(
         self,
@@ -556,7 +597,7 @@ class _Execution:
                 expect=self._mine(index),
                 duration=self._duration(),
                 next_action_index=index + 1,
-                attempts=0,
+                attempts=attempt,  # the tries of its last action (module docstring: attempts)
                 **self._claimed(),
             )
             return Run.Status.SUCCESS
@@ -602,13 +643,14 @@ class _Execution:
                 error_message=error.message,
                 expect=self._mine(index),
                 duration=self._duration(),
+                attempts=attempt,  # the try that failed counts, as the action's log says
                 **self._claimed(),
             )
             return Run.Status.FAILED
         delay = delays[self.run.attempts]
         Run.objects.filter(id=self.run.id).update(
             status=Run.Status.RETRYING,
-            attempts=F("attempts") + 1,
+            attempts=attempt,
             due_at=timezone.now() + timedelta(seconds=delay),
             lease_expires_at=None,
             dispatched_at=None,

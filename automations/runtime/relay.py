@@ -62,6 +62,7 @@ def reclaim_expired(*, now: datetime, limit: int = BATCH) -> int:
                     error_message="The worker running this run stopped "
                     f"{attempts + 1} times; giving up",
                     expect=expect,
+                    attempts=attempts + 1,  # the lost try counts (runtime.executor: attempts)
                 ):
                     count += 1
             continue

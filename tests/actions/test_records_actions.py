@@ -1,6 +1,10 @@
 """update_record and create_record."""
 
+import json
+import time
+
 import pytest
+from rest_framework.test import APIClient
 
 from automations.models import Run
 from records.services import record_update
@@ -85,7 +89,7 @@ def test_update_record_of_a_missing_record_fails_permanently(tenant):
     drain()
     [run] = runs_of(automation)
     assert (run.status, run.error_code) == ("failed", "record_not_found")
-    assert run.attempts == 0  # never retried
+    assert run.attempts == 1  # tried once, never retried
 
 
 def test_update_record_refuses_a_value_of_the_wrong_type(tenant):
@@ -99,6 +103,42 @@ def test_update_record_refuses_a_value_of_the_wrong_type(tenant):
     [run] = runs_of(automation)
     assert (run.status, run.error_code) == ("failed", "validation_error")
     assert "score" in run.error_message
+
+
+@pytest.mark.parametrize(
+    ("kind", "config", "reason"),
+    [
+        ("update_record", {"updates": {"score": "{{record.name}}"}}, "score: is too large"),
+        (
+            "create_record",
+            {"module": "deals", "data": {"name": "D", "value": "{{record.name}}0"}},
+            "value: is too large",
+        ),
+        (
+            "update_record",
+            {"updates": {"processed_at": "{{record.status}}"}},
+            "processed_at: is out of range",
+        ),
+    ],
+)
+def test_a_rendered_value_past_the_bounds_is_that_actions_clear_failure(
+    tenant, kind, config, reason
+):
+    """A template may render a huge number or an impossible moment: the action fails at once
+    (permanent: the same data renders the same value) with the field and the bound."""
+    automation = make_automation(
+        tenant,
+        trigger={"type": "record.created", "module": "leads"},
+        actions=[{"type": kind, "config": config}],
+    )
+    make_record(tenant, "leads", name="9" * 5000, status="0001-01-01T00:00:00+23:00")
+    drain()
+    [run] = runs_of(automation)
+    [action_run] = run.action_runs.all()
+    assert (run.status, run.error_code) == ("failed", "validation_error")
+    assert (action_run.status, action_run.error_code) == ("failed", "validation_error")
+    assert reason in action_run.error_message
+    assert len(action_run.error_message) < 300  # no echo of the 5,000 digits
 
 
 def test_update_record_of_another_workspaces_record_is_not_found(tenant, other_tenant):
@@ -186,3 +226,34 @@ def test_an_update_that_changes_nothing_causes_no_further_event(tenant):
     record_update(record=contact, data={"name": "Ada L."}, actor=tenant.user)
     drain()
     assert [r.status for r in runs_of(automation)] == ["success"]  # no blocked echo
+
+
+@pytest.mark.parametrize("amount", ["1e1000000", "9" * 5000, "0." + "9" * 5000])
+def test_a_webhook_delivering_a_number_past_the_bounds_fails_the_action_cleanly(tenant, amount):
+    """The inbound webhook entrance: the payload reaches the record write through a template."""
+    automation = make_automation(
+        tenant,
+        trigger={"type": "webhook", "webhook_path": "deals"},
+        actions=[
+            {
+                "type": "create_record",
+                "config": {
+                    "module": "deals",
+                    "data": {"name": "From shop", "value": "{{webhook.body.amount}}"},
+                },
+            }
+        ],
+    )
+    response = APIClient().post(
+        f"/v1/webhooks/{automation.id}/deals",
+        data=json.dumps({"amount": amount}),
+        content_type="application/json",
+    )
+    assert response.status_code == 202
+    started = time.process_time()
+    drain()
+    assert time.process_time() - started < 5  # no million-digit arithmetic
+    [run] = runs_of(automation)
+    assert (run.status, run.error_code) == ("failed", "validation_error")
+    assert run.error_message.startswith("value: ")
+    assert not tenant.module("deals").records.exists()

@@ -80,7 +80,7 @@ def test_an_empty_recipient_fails_permanently(tenant):
     make_record(tenant, "contacts", name="No email")
     drain()
     run = runs_of(automation)[0]
-    assert (run.status, run.error_code, run.attempts) == ("failed", "email_delivery_failed", 0)
+    assert (run.status, run.error_code, run.attempts) == ("failed", "email_delivery_failed", 1)
 
 
 def test_a_smtp_outage_is_retried(tenant, settings):

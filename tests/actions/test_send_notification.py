@@ -52,7 +52,7 @@ def test_a_user_outside_the_workspace_is_a_permanent_failure(tenant):
     make_record(tenant, "deals", name="Big", value=stranger.id)
     drain()
     run = runs_of(automation)[0]
-    assert (run.status, run.error_code, run.attempts) == ("failed", "user_not_member", 0)
+    assert (run.status, run.error_code, run.attempts) == ("failed", "user_not_member", 1)
     assert not Notification.objects.exists()
 
 

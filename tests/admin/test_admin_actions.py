@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from django.urls import reverse
 
 from accounts.models import Workspace
@@ -131,6 +132,27 @@ def test_invalid_record_values_are_refused_in_the_admin(admin_client, tenant):
 
     assert response.status_code == 200
     assert "email: must be an email address" in response.content.decode()
+    assert not Record.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"name": "D", "value": "1e1000000"}, "value: is too large"),
+        ({"name": "D", "value": 1e300}, "value: is too large"),
+        ({"name": "D", "close_date": "9999-12-31T23:59:59-23:00"}, "close_date: is out of range"),
+    ],
+)
+def test_numbers_and_dates_past_the_bounds_are_refused_in_the_admin(
+    admin_client, tenant, values, message
+):
+    response = admin_client.post(
+        reverse("admin:records_record_add"),
+        {"module": tenant.module("deals").pk, "values": json.dumps(values)},
+    )
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
     assert not Record.objects.exists()
 
 

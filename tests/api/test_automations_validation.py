@@ -180,6 +180,33 @@ CASES = [
         "number",
     ),
     (
+        "number condition past the bounds",
+        condition(
+            {"field": "value", "operator": "greater_than", "value": "1e1000000"},
+            trigger={"type": "record.created", "module": "deals"},
+        ),
+        "conditions[0].value",
+        "too large",
+    ),
+    (
+        "number condition with too many digits",
+        condition(
+            {"field": "value", "operator": "equals", "value": "0." + "9" * 5000},
+            trigger={"type": "record.created", "module": "deals"},
+        ),
+        "conditions[0].value",
+        "too many digits",
+    ),
+    (
+        "date condition past the range",
+        condition(
+            {"field": "close_date", "operator": "less_than", "value": "0001-01-01T00:00:00+23:00"},
+            trigger={"type": "record.created", "module": "deals"},
+        ),
+        "conditions[0].value",
+        "out of range",
+    ),
+    (
         "conditions on a schedule trigger",
         condition({"field": "name", "operator": "is_empty"}, trigger=SCHEDULE),
         "conditions",

@@ -17,6 +17,7 @@ from automations.models import (
 )
 from records.models import Record
 from tests.factories import make_record
+from tests.runtime.support import drain, make_automation
 
 NOW = datetime(2024, 1, 17, 10, 0, tzinfo=UTC)
 
@@ -256,7 +257,7 @@ def test_previous_values_drive_change_conditions(api, tenant):
     assert data["conditions_evaluated"][0]["previous_value"] == "qualification"
     assert data["actions_preview"][0]["config"]["data"] == {
         "name": "Send proposal to Acme",
-        "due_date": "2024-01-19T10:00:00Z",
+        "due_date": "2024-01-19",  # a date field keeps the date, as the run stores it
         "priority": "high",
     }
 
@@ -326,7 +327,7 @@ def test_a_template_that_fails_to_render_is_shown_not_raised(api, tenant):
     data = dry_run(api, automation["id"], {"record_id": record.id}).json()["data"]
 
     [preview] = data["actions_preview"]
-    assert preview["error"]["code"] == "template_error"
+    assert preview["error"]["code"] == "template_render_failed"  # as the run says
     assert "add_days" in preview["error"]["message"]
 
 
@@ -453,3 +454,91 @@ def test_dry_run_has_no_side_effect(
         stored.last_run_at,
         stored.updated_at,
     )
+
+
+FOLLOW_UP = {
+    "name": "Follow-up task",
+    "trigger": {"type": "record.created", "module": "contacts"},
+    "actions": [
+        {
+            "type": "create_record",
+            "config": {
+                "module": "tasks",
+                "data": {"name": "Call {{record.name}}", "due_date": "{{now | add_days: 3}}"},
+            },
+        },
+        {
+            "type": "update_record",
+            "config": {"updates": {"processed_at": "{{now}}", "last_contact_date": "{{now}}"}},
+        },
+    ],
+}
+
+
+@time_machine.travel(datetime(2026, 11, 30, 21, 0, 18, tzinfo=UTC), tick=False)
+def test_the_preview_shows_values_as_the_run_writes_them(api, tenant):
+    """Issue 16.3: a date field previewed as 2026-12-03T21:00:18Z and was stored as 2026-12-03."""
+    automation = make_automation(tenant, **{**FOLLOW_UP, "enabled": True})
+    contact = make_record(tenant, "contacts", name="Ada")
+    drain()  # the real run, for comparison
+
+    data = dry_run(api, automation.id, {"record_id": contact.id}).json()["data"]
+
+    create_preview, update_preview = data["actions_preview"]
+    assert create_preview["config"]["data"] == {"name": "Call Ada", "due_date": "2026-12-03"}
+    assert "error" not in create_preview
+    task = tenant.module("tasks").records.get()
+    assert task.values == create_preview["config"]["data"]
+    contact.refresh_from_db()
+    assert (
+        update_preview["config"]["updates"]
+        == {
+            "processed_at": contact.values["processed_at"],
+            "last_contact_date": contact.values["last_contact_date"],
+        }
+        == {"processed_at": "2026-11-30T21:00:18Z", "last_contact_date": "2026-11-30"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "field"),
+    [
+        ({"type": "update_record", "config": {"updates": {"score": "{{record.name}}"}}}, "score"),
+        (
+            {
+                "type": "create_record",
+                "config": {"module": "deals", "data": {"name": "D", "value": "{{record.name}}"}},
+            },
+            "value",
+        ),
+        (
+            {
+                "type": "create_record",
+                "config": {"module": "tasks", "data": {"name": "T", "priority": "{{record.name}}"}},
+            },
+            "priority",  # not one of the select's options
+        ),
+    ],
+)
+def test_a_value_the_field_refuses_previews_as_the_error_the_run_gets(api, tenant, action, field):
+    automation = make_automation(
+        tenant,
+        name="Refused",
+        trigger={"type": "record.created", "module": "leads"},
+        actions=[action],
+    )
+    lead = make_record(tenant, "leads", name="1e1000000")
+    drain()
+    [action_run] = ActionRun.objects.filter(run__automation=automation)
+    assert action_run.status == "failed"
+
+    [preview] = dry_run(api, automation.id, {"record_id": lead.id}).json()["data"][
+        "actions_preview"
+    ]
+
+    assert preview["error"] == {
+        "code": action_run.error_code,
+        "message": action_run.error_message,
+    }
+    assert preview["error"]["code"] == "validation_error"
+    assert preview["error"]["message"].startswith(f"{field}: ")

@@ -211,6 +211,8 @@ def test_logs_are_newest_first(api, tenant, automation_id):
         ("limit=0", "limit"),
         ("status=exploded", "status"),
         ("since=yesterday", "since"),
+        ("since=9999-12-31T23:59:59-23:00", "since"),
+        ("since=0001-01-01T00:00:00%2B23:00", "since"),
         ("colour=red", "colour"),
     ],
 )

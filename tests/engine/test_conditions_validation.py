@@ -169,7 +169,7 @@ def test_groups_nested_deeper_than_five_levels_are_refused() -> None:
     ("field", "operator", "value", "message"),
     [
         ("value", "equals", "abc", "value for a number field must be a number, got 'abc'"),
-        ("value", "greater_than", True, "value for a number field must be a number, got True"),
+        ("value", "greater_than", True, "value for a number field must be a number, not a boolean"),
         (
             "due_date",
             "less_than",

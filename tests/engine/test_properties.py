@@ -8,7 +8,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from automations.engine.conditions import evaluate_conditions
@@ -125,8 +125,15 @@ OPS: dict[str, Callable[[Any, Any], bool]] = {
     "greater_than": operator.gt,
     "less_than": operator.lt,
 }
-DECIMALS = st.decimals(allow_nan=False, allow_infinity=False)
-NUMBERS = st.one_of(st.integers(), DECIMALS, st.floats(allow_nan=False, allow_infinity=False))
+# Numbers inside the bounds every number is read with (config/numbers.py): at most 15
+# significant digits and 15 decimal places, below 10^15. A float made from such a decimal
+# repr()s back to it (DBL_DIG), so it stays inside too.
+DECIMALS = st.builds(
+    lambda digits, places: Decimal(digits).scaleb(-places),
+    st.integers(-(10**15 - 1), 10**15 - 1),
+    st.integers(0, 15),
+)
+NUMBERS = st.one_of(st.integers(-(10**15 - 1), 10**15 - 1), DECIMALS, DECIMALS.map(float))
 
 
 def as_decimal(number: int | float | Decimal) -> Decimal:
@@ -155,3 +162,29 @@ def test_numeric_strings_compare_like_decimals(
             field_types=field_types,
         )
         assert backward.passed is swapped
+
+
+# Past the bounds: huge or over-precise numbers in any form, as the record's value.
+UNBOUNDED = st.one_of(
+    st.integers(min_value=10**15),
+    st.integers(max_value=-(10**15)),
+    st.builds(lambda mantissa, exp: f"{mantissa}e{exp}", st.integers(1, 9), st.integers(15, 10**7)),
+    st.builds(lambda digits: "0." + "9" * digits, st.integers(16, 6000)),
+    st.builds(lambda digits: "9" * digits, st.integers(16, 6000)),
+    st.floats(min_value=1e15, allow_infinity=False),
+)
+
+
+@settings(deadline=200)  # each evaluation must stay cheap whatever the exponent says
+@given(actual=UNBOUNDED, value=NUMBERS, op=st.sampled_from(sorted(OPS)))
+def test_numbers_past_the_bounds_never_raise_and_never_order(actual: Any, value: Any, op: str):
+    for field_types in (None, {"amount": "number"}):
+        result = evaluate_conditions(
+            [{"field": "amount", "operator": op, "value": value}],
+            record={"amount": actual},
+            previous=None,
+            field_types=field_types,
+        )
+        # Not a number the service keeps: never greater or less than anything.
+        if op in ("greater_than", "less_than"):
+            assert result.passed is False

@@ -1,5 +1,6 @@
 import pytest
 
+from records.models import Record
 from tests.factories import make_record
 
 pytestmark = pytest.mark.django_db
@@ -246,3 +247,49 @@ def test_record_create_query_count(api, tenant, django_assert_max_num_queries):
     with django_assert_max_num_queries(8):
         response = api.post("/v1/modules/contacts/records", {"name": "Q"}, format="json")
     assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("value", "1e1000000", "too large"),
+        ("value", "9" * 5000, "too large"),
+        ("value", "1e100000", "too large"),
+        ("value", 1e300, "too large"),
+        ("value", "0." + "9" * 5000, "too many digits"),
+        ("close_date", "0001-01-01T00:00:00+23:00", "out of range"),
+        ("close_date", "9999-12-31T23:59:59-23:00", "out of range"),
+    ],
+)
+def test_numbers_and_dates_past_the_bounds_are_400_at_their_field(api, field, value, reason):
+    response = api.post("/v1/modules/deals/records", {"name": "D", field: value}, format="json")
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert reason in error["details"][field][0]
+    assert not Record.objects.exists()
+
+
+def test_a_datetime_past_the_range_is_400_on_update_too(api, tenant):
+    lead = make_record(tenant, "leads", name="L")
+    response = api.patch(
+        f"/v1/modules/leads/records/{lead.id}",
+        {"processed_at": "0001-01-01T00:00:00+23:00"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "out of range" in response.json()["error"]["details"]["processed_at"][0]
+    lead.refresh_from_db()
+    assert "processed_at" not in lead.values
+
+
+@pytest.mark.parametrize(
+    "query", ["value=1e1000000", "value=" + "9" * 5000, "close_date=0001-01-01T00:00:00%2B23:00"]
+)
+def test_list_filters_past_the_bounds_are_400_naming_the_filter(api, query):
+    response = api.get(f"/v1/modules/deals/records?{query}")
+
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()["error"]["details"]

@@ -103,6 +103,40 @@ def test_after_the_last_retry_the_run_fails(tenant, httpserver, settings):
     assert len(httpserver.log) == 3
 
 
+def test_attempts_on_the_run_are_the_attempt_of_its_current_actions_log(
+    tenant, httpserver, settings, api
+):
+    """One meaning (issue 16.5): a run's `attempts` is the `attempt` of the action it is on or
+    ended on; it read 3 beside an action's 4 after the last retry."""
+    settings.AUTOMATIONS_RETRY_DELAYS = [1.0, 2.0, 3.0]
+    failing = make_automation(
+        tenant,
+        trigger={"type": "record.created", "module": "contacts"},
+        actions=[CREATE_TASK, _failing_webhook(httpserver, 503)],
+    )
+    make_record(tenant, "contacts", name="Ada")
+    now = timezone.now()
+    [run] = runs_of(failing)
+    seen = []
+    for seconds in (0, 2, 5, 9):
+        with time_machine.travel(now + timedelta(seconds=seconds)):
+            drain()
+        run.refresh_from_db()
+        seen.append((run.status, run.attempts, run.action_runs.get(index=1).attempt))
+    assert seen == [("retrying", 1, 1), ("retrying", 2, 2), ("retrying", 3, 3), ("failed", 4, 4)]
+    log = api.get(f"/v1/automations/{failing.id}/logs/{run.id}").json()["data"]
+    assert log["attempts"] == log["actions_executed"][1]["attempt"] == 4
+
+    succeeding = make_automation(
+        tenant, trigger={"type": "record.created", "module": "leads"}, actions=[CREATE_TASK]
+    )
+    make_record(tenant, "leads", name="Bo")
+    drain()
+    [done] = runs_of(succeeding)
+    assert done.status == Run.Status.SUCCESS
+    assert done.attempts == done.action_runs.get().attempt == 1
+
+
 def test_a_permanent_failure_is_not_retried(tenant, httpserver):
     automation = make_automation(
         tenant,

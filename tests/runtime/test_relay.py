@@ -117,3 +117,4 @@ def test_a_run_that_keeps_killing_its_worker_fails_as_worker_lost(tenant, settin
     run.refresh_from_db()
     assert run.status == Run.Status.FAILED
     assert run.error_code == "worker_lost"
+    assert run.attempts == 2  # both tries lost with their worker count

@@ -208,3 +208,21 @@ def test_an_unknown_module_is_not_found(web):
 def test_the_record_shortlink_leaves_other_urls_alone(web, client):
     assert client.get("/v1/does-not-exist").status_code == 404
     assert client.get("/v1/rec_abcd1234")["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("value", "1e1000000", "is too large"),
+        ("value", "9" * 5000, "is too large"),
+        ("close_date", "0001-01-01T00:00:00+23:00", "out of range"),
+    ],
+)
+def test_numbers_and_dates_past_the_bounds_are_shown_at_their_field(web, field, value, message):
+    response = web.post("/records/deals/new", {"name": "D", field: value})
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert f'id="id_{field}-error"' in html
+    assert message in html
+    assert not Record.objects.exists()
