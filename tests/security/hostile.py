@@ -51,9 +51,9 @@ PAYLOADS = [
     Payload("surrogate", '"a\\ud800b"', True),
     Payload("nul-key", '{"k\\u0000": 1}', True),
     Payload("surrogate-key", '{"\\udfff": 1}', True),
-    # The "1e1000000" costs 91 s of CPU per request before its 500 (Decimal -> int is
-    # quadratic); a tenth of its exponent is the same bug at 1 s.
-    Payload("numeric-string", '"1e100000"', False, "1e100000"),
+    # The issue's own value: it cost 23.5-91 s of CPU per request before its 500 (Decimal -> int
+    # is quadratic); the bounded number reader refuses it from its written digits.
+    Payload("numeric-string", '"1e1000000"', False, "1e1000000"),
     Payload("year-9999", '"9999-12-31T23:59:59-23:00"', False, "9999-12-31T23:59:59-23:00"),
     Payload("year-1", '"0001-01-01T00:00:00+23:00"', False, "0001-01-01T00:00:00+23:00"),
 ]

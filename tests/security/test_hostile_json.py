@@ -130,28 +130,6 @@ API_CASES: dict[str, tuple[str, str, list[str]]] = {
     ),
 }
 
-# Failing today because of items fixed on other branches: exactly these (operation, payload)
-# cases; the integrator removes each mark once that branch is merged.
-_DATES = "fixed on branch h-numbers: extreme datetimes in record values (OverflowError)"
-_DIGITS = (
-    "fixed on branch h-numbers: number magnitude in record fields (a numeric string such as"
-    " 1e100000 becomes a 100,001-digit int, then a ValueError; 1e1000000 takes 91 s of CPU)"
-)
-FIXED_ELSEWHERE: dict[tuple[str, str], str] = {
-    ("automations_test", "year-9999"): _DATES,
-    ("automations_test", "year-1"): _DATES,
-    ("records_create", "numeric-string"): _DIGITS,
-    ("records_create", "year-9999"): _DATES,
-    ("records_create", "year-1"): _DATES,
-    ("records_partial_update", "year-9999"): _DATES,
-    ("records_partial_update", "year-1"): _DATES,
-    ("record_forms", "digits-5000"): _DIGITS,
-    ("record_forms", "numeric-string"): _DIGITS,
-    ("record_forms", "year-9999"): _DATES,
-    ("record_forms", "year-1"): _DATES,
-    ("admin", "numeric-string"): _DIGITS,
-}
-
 
 def _operations_with_bodies() -> dict[str, list[str]]:
     """operationId -> its JSON body's top-level properties, from the served schema."""
@@ -180,9 +158,7 @@ def test_every_operation_with_a_body_gets_the_hostile_payloads():
 def _api_params():
     for operation in sorted(API_CASES):
         for payload in PAYLOADS:
-            reason = FIXED_ELSEWHERE.get((operation, payload.name))
-            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            yield pytest.param(operation, payload, id=f"{operation}-{payload}", marks=marks)
+            yield pytest.param(operation, payload, id=f"{operation}-{payload}")
 
 
 @pytest.mark.parametrize(("operation", "payload"), list(_api_params()))
@@ -376,9 +352,7 @@ def test_hostile_text_in_the_web_forms_text_fields(web, world, payload: Payload)
 
 def _typed_params():
     for payload in TYPED:
-        reason = FIXED_ELSEWHERE.get(("record_forms", payload.name))
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        yield pytest.param(payload, id=str(payload), marks=marks)
+        yield pytest.param(payload, id=str(payload))
 
 
 @pytest.mark.parametrize("payload", list(_typed_params()))
@@ -418,9 +392,7 @@ def _admin_automation_form(tenant, **overrides: str) -> dict[str, str]:
 
 def _admin_params():
     for payload in PAYLOADS:
-        reason = FIXED_ELSEWHERE.get(("admin", payload.name))
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        yield pytest.param(payload, id=str(payload), marks=marks)
+        yield pytest.param(payload, id=str(payload))
 
 
 @pytest.mark.parametrize("payload", list(_admin_params()))
