@@ -160,7 +160,7 @@ SPECS: dict[str, FilterSpec] = {
     "sort": _PROPERTY,
     "sort_natural": _PROPERTY,
     "uniq": _PROPERTY,
-    "sum": _PROPERTY,
+    "sum": FilterSpec((Param("property", Kind.ANY),), numeric=True),
     "map": FilterSpec((Param("property", Kind.ANY),), required=1),
     "where": _PROPERTY_VALUE,
     "reject": _PROPERTY_VALUE,
@@ -418,9 +418,10 @@ class GuardedFilter:
         if problems:
             raise FilterArgumentError(problems[0], token=None)
         budget = limits.current_budget()
-        work = limits.check_value(name, left)
+        numeric = self.spec.numeric
+        work = limits.check_value(name, left, numbers=numeric)
         for arg in args:
-            work += limits.check_value(name, arg)
+            work += limits.check_value(name, arg, numbers=numeric)
         if self.spec.numeric:
             left = _bounded_number_input(name, left)
             args = tuple(_bounded_number_input(name, arg) for arg in args)
@@ -445,7 +446,7 @@ class GuardedFilter:
             raise FilterArgumentError(
                 f"{name} cannot be applied to {describe(left)}", token=None
             ) from err
-        budget.spend_work(limits.check_value(name, result))
+        budget.spend_work(limits.check_value(name, result, numbers=numeric))
         return result
 
 

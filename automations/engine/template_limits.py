@@ -159,15 +159,18 @@ def check_items(name: str, count: int) -> None:
         )
 
 
-def check_value(name: str, value: Any) -> int:
-    """Refuse a filter's input or result past the limits; returns its size (for the work)."""
+def check_value(name: str, value: Any, *, numbers: bool) -> int:
+    """Refuse a filter's input or result past the limits; returns its size (for the work).
+    Numbers are bounded only where they are computed (``numbers``): a large number that a
+    record holds may still pass through ``default`` or ``json`` untouched."""
     if isinstance(value, str):
         check_length(name, len(value))
         return len(value)
     if isinstance(value, (list, tuple, range)):
         check_items(name, len(value))
     elif isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        check_number(name, value)
+        if numbers:
+            check_number(name, value)
         return 1
     size = size_of(value, MAX_TEXT_CHARS)
     if size > MAX_TEXT_CHARS:

@@ -203,11 +203,16 @@ def _whole_number(amount: Any, filter_name: str) -> int:
         return amount
     if isinstance(amount, float) and amount.is_integer():
         return int(amount)
+    if isinstance(amount, Decimal) and amount.is_finite() and amount == amount.to_integral_value():
+        return int(amount)
     if isinstance(amount, str):
+        # The same reading as the argument check in template_filters ("2", "1e3", "-1.0").
         try:
-            return int(amount.strip())
-        except ValueError:
-            pass
+            number = Decimal(amount.strip())
+        except decimal.InvalidOperation:
+            number = None
+        if number is not None and number.is_finite() and number == number.to_integral_value():
+            return int(number)
     raise FilterArgumentError(f"{filter_name}: expected a whole number, got {amount!r}", token=None)
 
 
@@ -382,7 +387,11 @@ def to_json_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Mapping):
         return {str(key): to_json_value(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, range)):
+    if isinstance(value, range):
+        # (1..N) is a tiny object until it is listed: list it only within the limit.
+        limits.check_items("the template's value", len(value))
+        return list(value)
+    if isinstance(value, (list, tuple)):
         return [to_json_value(item) for item in value]
     return str(value)
 

@@ -198,3 +198,20 @@ def test_a_logged_copy_is_truncated_and_says_how_much() -> None:
     assert copy["b"] == ["short", "m" * 2_000 + "… [1 more characters]"]
     assert copy["c"] == 7
     assert value["a"] == "k" * 5_000  # the original is untouched
+
+
+def test_a_large_number_is_bounded_only_where_it_is_computed() -> None:
+    # A record may hold 10^20; showing it is fine, computing with it is not.
+    context = {"big": 10**20}
+    assert render_value({"a": "{{ big | default: 1 }}", "b": "{{ big }}"}, context) == {
+        "a": 10**20,
+        "b": 10**20,
+    }
+    with pytest.raises(TemplateError, match=r"^c: plus: the number is out of range"):
+        render_value({"c": "{{ big | plus: 1 }}"}, context)
+
+
+def test_a_whole_value_that_is_a_huge_range_is_refused_not_listed() -> None:
+    _, error = bounded(lambda: render_value({"a": "{{ (1..1000000000000) }}"}, {}))
+    assert isinstance(error, TemplateError)
+    assert "the list would have 1,000,000,000,000 items" in str(error)
