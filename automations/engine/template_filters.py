@@ -182,6 +182,8 @@ SPECS: dict[str, FilterSpec] = {
     ),
 }
 
+_UNKNOWN = object()  # a variable argument at save time: its value is known only at render
+
 # Keeps the bounds of round's places where Decimal.quantize stays cheap and meaningful (a
 # float has 17 significant digits).
 MAX_ROUND_PLACES = 20
@@ -345,8 +347,6 @@ def call_problems(
 
 # ---------------------------------------------------------------------------------------------
 # Save time: every filter call in a parsed template
-
-_UNKNOWN = object()  # a variable argument: its value is known only at render
 
 
 def _literal(expression: Expression) -> Any:

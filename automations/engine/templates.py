@@ -67,6 +67,8 @@ _RENDER_ERRORS = (
     RecursionError,
 )
 _TEMPLATE_CACHE_SIZE = 4096
+# An error message is stored on the run and shown in lists: never a copy of large data.
+_MAX_MESSAGE_CHARS = 500
 
 
 class TemplateError(ValueError):
@@ -418,6 +420,8 @@ def _error_message(err: BaseException) -> str:
         return "the template could not be rendered with this data"
     where = err.context()
     message = str(err.message)
+    if len(message) > _MAX_MESSAGE_CHARS:  # some of Liquid's messages quote the data
+        message = message[:_MAX_MESSAGE_CHARS] + "…"
     return f"{message} (line {where[0]}, column {where[1] + 1})" if where else message
 
 
