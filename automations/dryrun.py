@@ -17,6 +17,7 @@ from automations.engine.conditions import (
     evaluate_conditions,
     evaluate_leaf,
 )
+from automations.engine.template_limits import truncated_copy
 from automations.engine.templates import TemplateError, render_string, render_value
 from automations.models import Automation, EmailTemplate
 from automations.representation import schedule_preview
@@ -85,13 +86,17 @@ def dry_run(
     context = template_context(
         automation_id=automation.id, trigger_data=trigger_data, now=now, run_id=None
     )
-    previews = [_preview(action, context, automation) for action in automation.actions]
+    previews = [
+        _preview(action, context, automation, f"actions[{index}].config")
+        for index, action in enumerate(automation.actions)
+    ]
     _preview_emails(automation, previews, context)
     return {
         "would_execute": trigger_matched and result.passed,
         "conditions_passed": result.passed,
         "conditions_evaluated": result.evaluated,
-        "actions_preview": previews,
+        # Each rendered string is shown up to the length a run's log keeps (the same copy).
+        "actions_preview": truncated_copy(previews),
         "enabled": automation.enabled,
         "notes": notes,
     }
@@ -174,15 +179,20 @@ def _preview_emails(
         email_context = {**(data if isinstance(data, dict) else {}), **context}
         try:
             preview["email"] = {
-                "subject": " ".join(render_string(template.subject, email_context).split()),
-                "body": render_string(template.body, email_context),
+                "subject": " ".join(
+                    render_string(template.subject, email_context, path="subject").split()
+                ),
+                "body": render_string(template.body, email_context, path="body"),
             }
         except TemplateError as err:
-            preview["error"] = {"code": "template_render_failed", "message": str(err)}
+            preview["error"] = {
+                "code": "template_render_failed",
+                "message": f"email template '{name}': {err}",
+            }
 
 
 def _preview(
-    action: dict[str, Any], context: dict[str, Any], automation: Automation
+    action: dict[str, Any], context: dict[str, Any], automation: Automation, path: str
 ) -> dict[str, Any]:
     kind = action.get("type")
     config = action.get("config") or {}
@@ -190,7 +200,7 @@ def _preview(
     if spec is None or not spec.templated:
         return {"type": kind, "config": config}
     try:
-        rendered = render_value(config, context)
+        rendered = render_value(config, context, path=path)
     except TemplateError as err:
         # A render error is what the real run would fail with; show it instead of failing.
         return {

@@ -177,8 +177,8 @@ class SendEmail(Action):
         # The template sees the action's data keys at the top level, plus record, user, now.
         context = {**{str(k): v for k, v in data.items()}, **ctx.template_context}
         try:
-            subject = render_string(template.subject, context)
-            body = render_string(template.body, context)
+            subject = render_string(template.subject, context, path="subject")
+            body = render_string(template.body, context, path="body")
         except TemplateError as err:
             raise ActionError(
                 "template_render_failed", f"email template '{name}': {err}", permanent=True

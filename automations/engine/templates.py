@@ -7,8 +7,11 @@ keys, sequences become lists, datetimes become UTC datetimes that print as
 are dropped and can never be looked up, so ``{{ record.__class__ }}`` renders empty.
 
 Rendering is lenient (an undefined variable renders empty, ``default`` works) while
-``validate_template_value`` checks variables and filters strictly at save time, using Liquid's
-static analysis rather than regexes.
+``validate_template_value`` checks variables, filters and filters' literal arguments strictly at
+save time, using Liquid's static analysis and parse tree rather than regexes
+(``template_filters`` says what each filter accepts). Every render is bounded in output, work,
+list sizes and numbers (``template_limits``); going past a bound is a ``TemplateError`` naming
+the config field, never a worker's MemoryError.
 
 Filters beyond Liquid's built-ins: ``uppercase``, ``lowercase``, ``trim``, ``add_days``,
 ``add_hours``, ``add_minutes``, ``date_format`` (moment/pendulum tokens, optional timezone
@@ -23,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -40,6 +44,8 @@ from liquid.filter import liquid_filter, math_filter, num_arg
 from liquid.output import LimitedStringIO
 from liquid.static_analysis import Variable
 
+from automations.engine import template_limits as limits
+from automations.engine.template_filters import filter_call_problems, guard_filters
 from config.timestamps import iso
 
 TEMPLATE_ROOTS: frozenset[str] = frozenset(
@@ -48,13 +54,34 @@ TEMPLATE_ROOTS: frozenset[str] = frozenset(
 # Always present on a record, whatever fields its module declares.
 RECORD_SYSTEM_FIELDS: frozenset[str] = frozenset({"id", "module", "created_at", "updated_at"})
 _MAX_CONTEXT_DEPTH = 32
-# Errors user data can provoke inside filters; they fail the render, never the worker.
-_RENDER_ERRORS = (LiquidError, ValueError, TypeError, ArithmeticError, KeyError, IndexError)
+# Errors user data can provoke inside filters; they fail the render, never the worker. The
+# limits make MemoryError and RecursionError unlikely; they are still a render's failure.
+_RENDER_ERRORS = (
+    LiquidError,
+    ValueError,
+    TypeError,
+    ArithmeticError,
+    KeyError,
+    IndexError,
+    MemoryError,
+    RecursionError,
+)
 _TEMPLATE_CACHE_SIZE = 4096
+# An error message is stored on the run and shown in lists: never a copy of large data.
+_MAX_MESSAGE_CHARS = 500
 
 
 class TemplateError(ValueError):
-    """A template could not be parsed or rendered."""
+    """A template could not be parsed or rendered; ``path`` is the config field, if known."""
+
+    def __init__(self, reason: str, path: str | None = None) -> None:
+        super().__init__(f"{path}: {reason}" if path else reason)
+        self.reason = reason
+        self.path = path
+
+    def at(self, path: str) -> TemplateError:
+        """The same error, said of the field at ``path`` (the innermost path wins)."""
+        return self if self.path else TemplateError(self.reason, path)
 
 
 def format_datetime(value: dt.datetime) -> str:
@@ -89,12 +116,35 @@ def _utc(value: dt.datetime) -> _UtcDateTime:
 # The Liquid environment
 
 
-def _limited_buffer(limit: int | None, carry: int = 0) -> StringIO:
-    # liquid's LimitedStringIO defaults to newline=None, which turns "\r\n" in rendered data
-    # into "\n"; newline="\n" keeps the data byte for byte.
-    if limit is None:
-        return StringIO(newline="\n")
-    return LimitedStringIO(limit=limit - carry, newline="\n")
+class _OutputBuffer(LimitedStringIO):
+    """Counts characters (the unit of every template limit, not Liquid's UTF-8 bytes) and
+    says which limit was reached."""
+
+    def __init__(self, limit: int, message: str) -> None:
+        # liquid's LimitedStringIO defaults to newline=None, which turns "\r\n" in rendered
+        # data into "\n"; newline="\n" keeps the data byte for byte.
+        super().__init__(limit=limit, newline="\n")
+        self.message = message
+
+    def write(self, text: str) -> int:
+        if text:
+            self.size += len(text)
+            if self.size > self.limit:
+                raise limits.TemplateLimitError(self.message)
+        return StringIO.write(self, text)
+
+
+def _limited_buffer(carry: int = 0) -> StringIO:
+    # One template's output is bounded by MAX_TEXT_CHARS, and by what the render's budget
+    # (all the strings of one config) has left.
+    left = limits.current_budget().output_left
+    if left < limits.MAX_TEXT_CHARS:
+        message = (
+            f"the rendered config is longer than {limits.MAX_RENDERED_CHARS:,} characters in total"
+        )
+        return _OutputBuffer(max(left, 0) - carry, message)
+    message = f"the template's output is longer than {limits.MAX_TEXT_CHARS:,} characters"
+    return _OutputBuffer(limits.MAX_TEXT_CHARS - carry, message)
 
 
 class _SafeContext(RenderContext):
@@ -107,21 +157,23 @@ class _SafeContext(RenderContext):
 
     def get_buffer(self, buf: TextIO | None = None) -> StringIO:
         carry = buf.size if isinstance(buf, LimitedStringIO) else 0
-        return _limited_buffer(self.env.output_stream_limit, carry)
+        return _limited_buffer(carry)
 
 
 class _Template(BoundTemplate):
     context_class = _SafeContext
 
     def _get_buffer(self) -> StringIO:
-        return _limited_buffer(self.env.output_stream_limit)
+        return _limited_buffer()
 
 
 class _Environment(Environment):
     template_class = _Template
-    # Bound the work one template can do: renders run inside workers on the hot path.
-    loop_iteration_limit = 10_000
-    output_stream_limit = 1_000_000
+    # Bound the work one template can do: renders run inside workers on the hot path. The
+    # output limit is enforced in characters by _OutputBuffer; Liquid's own (bytes) is a
+    # backstop for any buffer it makes itself.
+    loop_iteration_limit = limits.MAX_ITEMS
+    output_stream_limit = 4 * limits.MAX_TEXT_CHARS
     local_namespace_limit = 1_000_000
 
 
@@ -153,11 +205,16 @@ def _whole_number(amount: Any, filter_name: str) -> int:
         return amount
     if isinstance(amount, float) and amount.is_integer():
         return int(amount)
+    if isinstance(amount, Decimal) and amount.is_finite() and amount == amount.to_integral_value():
+        return int(amount)
     if isinstance(amount, str):
+        # The same reading as the argument check in template_filters ("2", "1e3", "-1.0").
         try:
-            return int(amount.strip())
-        except ValueError:
-            pass
+            number = Decimal(amount.strip())
+        except decimal.InvalidOperation:
+            number = None
+        if number is not None and number.is_finite() and number == number.to_integral_value():
+            return int(number)
     raise FilterArgumentError(f"{filter_name}: expected a whole number, got {amount!r}", token=None)
 
 
@@ -253,6 +310,7 @@ def _build_environment() -> Environment:
             "round": _round,
         }
     )
+    guard_filters(env)
     return env
 
 
@@ -313,13 +371,17 @@ def to_json_value(value: Any) -> Any:
     """Turn a rendered value into JSON data: datetimes to ISO strings, Decimals to numbers."""
     if value is None or isinstance(value, Undefined):
         return None
-    if isinstance(value, (bool, int, float)):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise limits.TemplateLimitError("the result is not a finite number")
         return value
     if isinstance(value, str):
         return str(value)
     if isinstance(value, Decimal):
         if not value.is_finite():
-            return None
+            raise limits.TemplateLimitError("the result is not a finite number")
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dt.datetime):
         return format_datetime(value)
@@ -327,7 +389,11 @@ def to_json_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Mapping):
         return {str(key): to_json_value(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, range)):
+    if isinstance(value, range):
+        # (1..N) is a tiny object until it is listed: list it only within the limit.
+        limits.check_items("the template's value", len(value))
+        return list(value)
+    if isinstance(value, (list, tuple)):
         return [to_json_value(item) for item in value]
     return str(value)
 
@@ -343,11 +409,19 @@ class _Compiled:
     single: Expression | None
 
 
-def _error_message(err: Exception) -> str:
+def _error_message(err: BaseException) -> str:
+    # Never a Python exception's own text: it speaks of types and arguments the user never
+    # wrote. Liquid's messages (and ours, raised as Liquid errors) are for users.
+    if isinstance(err, MemoryError):
+        return "the template needs more memory than a template may use"
+    if isinstance(err, RecursionError):
+        return "the template is nested too deeply"
     if not isinstance(err, LiquidError):
-        return f"{type(err).__name__}: {err}"
+        return "the template could not be rendered with this data"
     where = err.context()
     message = str(err.message)
+    if len(message) > _MAX_MESSAGE_CHARS:  # some of Liquid's messages quote the data
+        message = message[:_MAX_MESSAGE_CHARS] + "…"
     return f"{message} (line {where[0]}, column {where[1] + 1})" if where else message
 
 
@@ -367,51 +441,78 @@ def _has_markup(source: str) -> bool:
 
 
 def _render_prepared(source: str, context: Mapping[str, Any]) -> str:
+    budget = limits.current_budget()
     if not _has_markup(source):
+        budget.spend_output(len(source))
         return source
     compiled = _compile(source)
     try:
-        return compiled.template.render(context)
+        text = compiled.template.render(context)
+        budget.spend_output(len(text))
     except _RENDER_ERRORS as err:
         raise TemplateError(_error_message(err)) from err
+    return text
 
 
 def _value_prepared(source: str, context: Mapping[str, Any]) -> Any:
     if not _has_markup(source):
-        return source
+        return _render_prepared(source, context)
     compiled = _compile(source)
     if compiled.single is None:
         return _render_prepared(source, context)
     template = compiled.template
     render_context = template.context_class(template, globals=context)
     try:
-        return to_json_value(compiled.single.evaluate(render_context))
+        value = to_json_value(compiled.single.evaluate(render_context))
+        # A single placeholder's value is never written to an output buffer: it is measured
+        # here, against the same limits as text output.
+        size = limits.size_of(value, limits.MAX_TEXT_CHARS)
+        if size > limits.MAX_TEXT_CHARS:
+            raise limits.TemplateLimitError(
+                f"the template's value is larger than {limits.MAX_TEXT_CHARS:,} characters"
+            )
+        limits.current_budget().spend_output(size)
     except _RENDER_ERRORS as err:
         raise TemplateError(_error_message(err)) from err
-
-
-def _walk_render(value: Any, context: Mapping[str, Any]) -> Any:
-    if isinstance(value, str):
-        return _value_prepared(value, context)
-    if isinstance(value, Mapping):
-        return {key: _walk_render(item, context) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_walk_render(item, context) for item in value]
     return value
 
 
-def render_string(template: str, context: Mapping[str, Any]) -> str:
-    """Render ``template`` to text. Raises ``TemplateError``."""
-    return _render_prepared(template, _plain(context))
+def _walk_render(value: Any, context: Mapping[str, Any], path: str) -> Any:
+    if isinstance(value, str):
+        try:
+            return _value_prepared(value, context)
+        except TemplateError as err:
+            raise err.at(path) from err
+    if isinstance(value, Mapping):
+        return {
+            key: _walk_render(item, context, f"{path}.{key}" if path else str(key))
+            for key, item in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [_walk_render(item, context, f"{path}[{i}]") for i, item in enumerate(value)]
+    return value
 
 
-def render_value(value: Any, context: Mapping[str, Any]) -> Any:
-    """Render every string inside dicts/lists (keys stay as written).
+def render_string(template: str, context: Mapping[str, Any], *, path: str = "") -> str:
+    """Render ``template`` to text within one render's limits. Raises ``TemplateError``
+    (said of ``path`` when given)."""
+    with limits.budget():
+        try:
+            return _render_prepared(template, _plain(context))
+        except TemplateError as err:
+            raise (err.at(path) if path else err) from err
+
+
+def render_value(value: Any, context: Mapping[str, Any], *, path: str = "") -> Any:
+    """Render every string inside dicts/lists (keys stay as written), all of them within one
+    render's limits (``template_limits``).
 
     A string that is exactly one ``{{ ... }}`` keeps its result's JSON type (number, bool,
-    null, list, object; datetimes become ISO strings); any other string renders to text.
+    null, list, object; datetimes become ISO strings); any other string renders to text. A
+    ``TemplateError`` names the field that failed, under ``path`` (``actions[0].config``).
     """
-    return _walk_render(value, _plain(context))
+    with limits.budget():
+        return _walk_render(value, _plain(context), path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,6 +558,7 @@ def _template_errors(
     for name in analysis.filters:
         if name not in ENVIRONMENT.filters:
             messages.append(f"unknown filter '{name}'")
+    messages += [m for m in filter_call_problems(template) if m not in messages]
     return messages
 
 

@@ -45,6 +45,7 @@ from accounts.models import Workspace
 from automations.actions import ACTIONS, ActionContext, ActionError
 from automations.actions.delay import seconds_of
 from automations.context import template_context
+from automations.engine.template_limits import truncated_copy
 from automations.engine.templates import TemplateError, render_value
 from automations.models import ActionRun, Automation, AutomationVersion, Run
 from automations.runtime.breaker import record_outcome
@@ -450,7 +451,7 @@ class _Execution:
             error = ActionError("unknown_action", f"Unknown action type {kind!r}", permanent=True)
         elif action.templated:
             try:
-                config = render_value(raw_config, context)
+                config = render_value(raw_config, context, path=f"actions[{index}].config")
             except TemplateError as err:
                 error = ActionError("template_render_failed", str(err), permanent=True)
             except Exception as err:  # RecursionError and MemoryError are Exceptions too
@@ -470,7 +471,8 @@ class _Execution:
             actor=self.run.triggered_by,
             raw_config=raw_config if isinstance(raw_config, dict) else {},
         )
-        logged = redact(config)
+        # The action gets its config whole; the log keeps a redacted, bounded copy.
+        logged = truncated_copy(redact(config))
         attempt = self.run.attempts + 1
         if error is None and action.transactional:
             with self._transaction():

@@ -627,6 +627,37 @@ CASES = [
         "actions[0].config.body.text",
         "unknown filter 'shout'",
     ),
+    # filter arguments (issue 16.2): count and kind of literal arguments, in the user's names
+    (
+        "filter add_days without its number of days",
+        action("create_record", {"module": "tasks", "data": {"name": "{{ now | add_days }}"}}),
+        "actions[0].config.data.name",
+        "add_days needs an argument (add_days: <number of days>), got none",
+    ),
+    (
+        "filter date_format without its format",
+        action("create_record", {"module": "tasks", "data": {"name": "{{ now | date_format }}"}}),
+        "actions[0].config.data.name",
+        "date_format needs an argument (date_format: <format>, [<timezone>]), got none",
+    ),
+    (
+        "filter add_days with text",
+        template_in_webhook('{{ now | add_days: "abc" }}'),
+        "actions[0].config.body.text",
+        "add_days: the number of days must be a whole number, got 'abc'",
+    ),
+    (
+        "filter uppercase with arguments",
+        template_in_webhook("{{ record.name | uppercase: 1, 2 }}"),
+        "actions[0].config.body.text",
+        "uppercase takes no arguments, got 2",
+    ),
+    (
+        "filter plus with a number out of range",
+        template_in_webhook("{{ record.name | plus: 99999999999999999999 }}"),
+        "actions[0].config.body.text",
+        "is out of range",
+    ),
     (
         "template previous on a create trigger",
         template_in_webhook("{{ previous.status }}", trigger=CREATED),

@@ -160,3 +160,118 @@ def test_template_roots_for_each_trigger(trigger: str, expected: set[str]) -> No
     # The one place that says which variables a trigger gives (save-time validation and the
     # builder's variable picker both use it).
     assert template_roots(trigger) == expected
+
+
+# -- Filter arguments (issue 16.2): count and kind of every literal argument, at save time --
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            "{{ now | add_days }}",
+            "add_days needs an argument (add_days: <number of days>), got none",
+        ),
+        ("{{ now | add_hours }}", "add_hours needs an argument (add_hours: <number of hours>)"),
+        (
+            "{{ now | date_format }}",
+            "date_format needs an argument (date_format: <format>, [<timezone>]), got none",
+        ),
+        (
+            '{{ now | add_days: "abc" }}',
+            "add_days: the number of days must be a whole number, got 'abc'",
+        ),
+        ("{{ now | add_minutes: 1.5 }}", "add_minutes: the number of minutes must be a whole"),
+        (
+            "{{ now | add_days: true }}",
+            "add_days: the number of days must be a whole number, got true",
+        ),
+        ("{{ record.name | uppercase: 1, 2 }}", "uppercase takes no arguments, got 2"),
+        ("{{ record.name | lowercase: 'x' }}", "lowercase takes no arguments, got 1"),
+        ("{{ record.name | trim: 'x' }}", "trim takes no arguments, got 1"),
+        ("{{ now | date_format: 5 }}", "date_format: the format must be text, got 5"),
+        (
+            "{{ now | date_format: 'D', 'Mars/Base' }}",
+            "date_format: unknown timezone 'Mars/Base'",
+        ),
+        ("{{ now | date_format: 'D', 'UTC', 3 }}", "date_format takes at most 2 arguments"),
+        ("{{ record.value | plus: 'abc' }}", "plus: the number must be a number, got 'abc'"),
+        ("{{ record.value | times }}", "times needs an argument (times: <number>), got none"),
+        ("{{ record.value | divided_by: nil }}", "divided_by: the number is empty"),
+        ("{{ record.value | plus: 1e400 }}", "unknown variable '1e400'"),
+        (
+            "{{ record.value | round: 100 }}",
+            "round: the decimal places must be a whole number from 0",
+        ),
+        ("{{ record.value | round: 'two' }}", "round: the decimal places must be a whole number"),
+        (
+            "{{ record.value | plus: 9999999999999999 }}",
+            "plus: the number 9999999999999999 is out of range",
+        ),
+        ("{{ record.name | truncate: 'ten' }}", "truncate: the length must be a whole number"),
+        ("{{ record.name | split }}", "split needs an argument (split: <separator>)"),
+        ("{{ record.name | replace }}", "replace needs an argument"),
+        ("{{ record.name | replace_last: 'a' }}", "replace_last needs 2 arguments"),
+        ("{{ record.name | concat: 'x' }}", "concat: the list to add must be a list, got 'x'"),
+        ("{{ record.name | default: 'x', allow_false: 1 }}", "default: the allow_false must be"),
+        ("{{ record.name | default: 'x', colour: true }}", "default has no option 'colour'"),
+        ("{{ record.name | upcase: colour: 1 }}", "upcase has no option 'colour'"),
+        (
+            "{% assign d = now | add_days %}{{ d }}",
+            "add_days needs an argument (add_days: <number of days>), got none",
+        ),
+        (
+            "{% for i in (1..3) %}{{ i | plus }}{% endfor %}",
+            "plus needs an argument (plus: <number>), got none",
+        ),
+        ("{% if true %}{{ now | date }}{% endif %}", "date needs an argument (date: <format>)"),
+    ],
+)
+def test_filter_arguments_are_checked_at_save_time(source: str, message: str) -> None:
+    problems = check({"data": {"name": source}})
+    assert [path for path, _ in problems] == ["actions[0].config.data.name"], problems
+    assert any(message in text for _, text in problems), problems
+    for _, text in problems:  # no Python in any message
+        for python in ("positional", "_add_days", "upcase()", "NoneType", "object"):
+            assert python not in text, text
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ now | add_days: 7 }}",
+        "{{ now | add_days: '2' }}",
+        "{{ now | add_days: -1.0 }}",
+        "{{ now | add_hours: record.value }}",
+        "{{ record.created_at | date_format: 'MMM D, YYYY' }}",
+        "{{ now | date_format: 'HH:mm', 'Europe/Paris' }}",
+        "{{ now | date_format: record.name, record.stage }}",
+        "{{ record.value | plus: 1 | times: 2.5 | divided_by: '4' | round: 2 }}",
+        "{{ record.value | round }}",
+        "{{ record.name | default: 'there', allow_false: true }}",
+        "{{ record.name | default }}",
+        "{{ record.name | truncate: 20, '…' | replace: 'a', 'b' | split: ',' | join: ', ' }}",
+        "{{ record.name | slice: 0, 3 }}",
+        "{{ (1..3) | concat: (4..5) | sort | uniq | map: 'x' | compact | size }}",
+        "{{ record.name | json }}",
+    ],
+)
+def test_correct_filter_calls_still_save(source: str) -> None:
+    assert check({"data": {"name": source}}) == []
+
+
+def test_a_variable_argument_of_the_wrong_kind_is_a_clear_error_at_render() -> None:
+    from automations.engine.templates import TemplateError, render_value
+
+    # Saved fine: the argument is a variable...
+    assert check({"due": "{{ now | add_days: record.name }}"}) == []
+    # ...whose value at render is not a number of days.
+    with pytest.raises(TemplateError) as caught:
+        render_value(
+            {"due": "{{ now | add_days: record.name }}"},
+            {"now": "2024-01-01", "record": {"name": "soon"}},
+            path="actions[0].config",
+        )
+    assert str(caught.value).startswith(
+        "actions[0].config.due: add_days: the number of days must be a whole number, got 'soon'"
+    )
