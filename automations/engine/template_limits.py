@@ -21,6 +21,8 @@ from typing import Any
 
 from liquid.exceptions import FilterArgumentError
 
+from config.numbers import LIMIT as NUMBER_LIMIT
+
 # The largest text one template may produce, and any text a filter may make on the way. The
 # same as the API's largest request body (1 MB): a rendered value is never bigger than a whole
 # definition could be, and a relayed inbound webhook body (at most 256 KB) fits with room.
@@ -37,11 +39,10 @@ MAX_ITEMS = 10_000
 # relayed 256 KB webhook body) uses a tenth of it at most, while a loop that re-reads a large
 # list 10,000 times stops after about a second instead of running for 20 s or more.
 MAX_WORK = 5_000_000
-# The largest magnitude a number may have in or out of a numeric filter. 10^15 is beyond any
-# amount, count or timestamp a CRM holds, and below 2^53, so every whole number in range is
-# still exact once it reaches JSON and JavaScript receivers; it also caps the cost of integer
+# The largest magnitude a number may have in or out of a numeric filter: the bound of every
+# number a user gives (config.numbers says why 10^15). It also caps the cost of integer
 # arithmetic (repeated ``times`` can otherwise build numbers with millions of digits).
-MAX_NUMBER = 10**15
+MAX_NUMBER = int(NUMBER_LIMIT)
 # The longest number written as text that a filter reads ("1e1000000" is short but infinite;
 # a 10,000-digit string is finite but not a number anyone means). Enough for 10^15 with 20
 # decimals, a sign and an exponent.

@@ -46,7 +46,7 @@ from liquid.static_analysis import Variable
 
 from automations.engine import template_limits as limits
 from automations.engine.template_filters import filter_call_problems, guard_filters
-from config.timestamps import iso
+from config.timestamps import MomentError, iso, parse_moment
 
 TEMPLATE_ROOTS: frozenset[str] = frozenset(
     {"record", "previous", "user", "now", "webhook", "trigger"}
@@ -178,26 +178,19 @@ class _Environment(Environment):
 
 
 def _moment(value: Any, filter_name: str) -> dt.date | _UtcDateTime | None:
-    """Read a filter's input as a date or UTC datetime; empty input gives None."""
+    """Read a filter's input as a date or UTC datetime (by the one ISO 8601 reader, which
+    bounds years to 1-9999 in UTC); empty input gives None."""
     if value is None or isinstance(value, Undefined):
         return None
-    if isinstance(value, dt.datetime):
-        return _utc(value)
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return None
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            pass
-        try:
-            return _utc(dt.datetime.fromisoformat(text))
-        except ValueError:
-            pass
-    raise FilterArgumentError(f"{filter_name}: {value!r} is not a date or datetime", token=None)
+    if not isinstance(value, str | dt.date):
+        raise FilterArgumentError(f"{filter_name}: {value!r} is not a date or datetime", token=None)
+    if isinstance(value, str) and not value.strip():
+        return None
+    try:
+        moment = parse_moment(value)
+    except MomentError as err:
+        raise FilterArgumentError(f"{filter_name}: the input {err}", token=None) from None
+    return _utc(moment) if isinstance(moment, dt.datetime) else moment
 
 
 def _whole_number(amount: Any, filter_name: str) -> int:

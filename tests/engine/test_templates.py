@@ -169,7 +169,15 @@ def test_add_days_amount_may_be_a_numeric_string(ctx: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("{{record.name | add_days: 1}}", "add_days: 'John Smith' is not a date or datetime"),
+        (
+            "{{record.name | add_days: 1}}",
+            "add_days: the input must be an ISO 8601 date or date and time, got 'John Smith'",
+        ),
+        ("{{webhook.body.amount | add_days: 1}}", "add_days: 12 is not a date or datetime"),
+        (
+            "{{'0001-01-01T00:00:00+23:00' | add_days: 1}}",
+            "add_days: the input is out of range: dates and times must fall between",
+        ),
         (
             "{{now | add_days: 'soon'}}",
             "add_days: the number of days must be a whole number, got 'soon'",
