@@ -51,6 +51,26 @@ def _fresh_redis_db():
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_local_caches():
+    """Empty every local-memory cache before each test.
+
+    On the zero-setup defaults the Django cache is in-process (LocMemCache), and its store
+    outlives a test: rate-limit counters, fail-open guards' probes and the like would leak
+    into the next test, and on SQLite the next test may even get the same primary keys (a
+    rolled-back id is reused). Redis runs need nothing: each session starts on a flushed
+    database and PostgreSQL never reuses an id.
+    """
+    from django.conf import settings
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    for alias in settings.CACHES:
+        backend = caches[alias]
+        if isinstance(backend, LocMemCache):
+            backend.clear()
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
     """On SQLite, test in a file rather than in memory: tests with a real Celery worker (a
