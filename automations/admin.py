@@ -204,10 +204,10 @@ class AutomationAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Automation, form, change: bool) -> None:
         data = {key: form.cleaned_data.get(key) for key in DEFINITION_FIELDS}
         if change:
-            saved = services.automation_update(
-                automation=Automation.objects.get(pk=obj.pk), user=request.user, data=data
-            )
-            messages.info(request, f"“{saved.name}” is disabled until you enable it again.")
+            before = Automation.objects.get(pk=obj.pk)
+            saved = services.automation_update(automation=before, user=request.user, data=data)
+            if saved.version != before.version:  # unchanged saves keep their state (services)
+                messages.info(request, f"“{saved.name}” is disabled until you enable it again.")
         else:
             saved = services.automation_create(
                 workspace=form.cleaned_data["workspace"], user=request.user, data=data

@@ -85,6 +85,21 @@ def test_saving_an_automation_in_the_admin_goes_through_the_service(admin_client
     assert automation.version == 2
 
 
+def test_saving_an_automation_unchanged_in_the_admin_keeps_it_enabled(admin_client, tenant):
+    automation = make_automation(tenant, enabled=True)
+
+    response = admin_client.post(
+        reverse("admin:automations_automation_change", args=[automation.pk]),
+        _automation_form(automation),
+        follow=True,
+    )
+
+    automation.refresh_from_db()
+    assert response.status_code == 200
+    assert (automation.enabled, automation.version) == (True, 1)
+    assert "is disabled until you enable it again" not in response.content.decode()
+
+
 def test_adding_an_automation_in_the_admin(admin_client, tenant):
     data = _automation_form(
         Automation(
