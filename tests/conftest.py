@@ -53,21 +53,23 @@ def _fresh_redis_db():
 
 @pytest.fixture(autouse=True)
 def _fresh_local_caches():
-    """Empty every local-memory cache before each test.
+    """Empty the caches of the zero-setup defaults before each test.
 
-    On the zero-setup defaults the Django cache is in-process (LocMemCache), and its store
-    outlives a test: rate-limit counters, fail-open guards' probes and the like would leak
-    into the next test, and on SQLite the next test may even get the same primary keys (a
-    rolled-back id is reused). Redis runs need nothing: each session starts on a flushed
-    database and PostgreSQL never reuses an id.
+    Without Redis the Django cache is in-process (LocMemCache) and the engine's matching-index
+    versions and list totals live in files under VAR_DIR (FileBasedCache); both outlive a test.
+    Rate-limit counters and cached totals would leak into the next test, and on SQLite the next
+    test may even get the same primary keys (a rolled-back id is reused), so it would read the
+    previous test's values as its own. Redis runs need nothing: each session starts on a
+    flushed database and PostgreSQL never reuses an id.
     """
     from django.conf import settings
     from django.core.cache import caches
+    from django.core.cache.backends.filebased import FileBasedCache
     from django.core.cache.backends.locmem import LocMemCache
 
     for alias in settings.CACHES:
         backend = caches[alias]
-        if isinstance(backend, LocMemCache):
+        if isinstance(backend, LocMemCache | FileBasedCache):
             backend.clear()
 
 
