@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -184,7 +185,9 @@ class AutomationAdmin(admin.ModelAdmin):
             '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
             (
                 (
-                    reverse("admin:automations_run_change", args=[run.pk]),
+                    # The admin's own quoting: an id such as log_22... would otherwise be read
+                    # back as log"... (admin URLs escape "_" and other characters as _XX).
+                    reverse("admin:automations_run_change", args=[quote(run.pk)]),
                     run.pk,
                     run.status,
                     run.created_at.strftime("%Y-%m-%d %H:%M:%S"),
