@@ -150,3 +150,25 @@ def test_ctrl_c_stops_all_three_in_bounded_time(serve):
 
     process, _, _ = serve
     assert process.returncode == 0
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def test_a_worker_that_does_not_stop_is_killed_at_the_bound(serve):
+    # A stopped (SIGSTOP) worker stands for one stuck in its warm shutdown: it cannot act on
+    # SIGTERM, so only the bound ends it.
+    process, _, log_path = serve
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    # The worker's main process (its pool processes, grandchildren here, share its cmdline).
+    [worker] = [int(pid) for pid in children if " worker " in _cmdline(int(pid))]
+    os.kill(worker, signal.SIGSTOP)
+
+    took = _stops_within_the_bound(serve, signal.SIGTERM)
+
+    assert took >= STOP_TIMEOUT - 1  # it was given its time first
+    assert "killing what is left" in log_path.read_text(errors="replace")
