@@ -1,6 +1,7 @@
 """call_webhook: signed requests, error codes, retries, and refusal of private addresses."""
 
 import json
+import threading
 import time
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from werkzeug import Response
 
 from automations.signing import current_secret
 from tests.factories import make_record
+from tests.faults.procs import await_condition
 from tests.runtime.support import drain, make_automation, runs_of
 
 pytestmark = pytest.mark.django_db
@@ -118,14 +120,21 @@ def test_status_codes_decide_between_failing_and_retrying(
 
 
 def test_a_slow_receiver_is_an_action_timeout(tenant, httpserver):
+    # The receiver answers only once the run has given up on it, and the test waits for that
+    # answer: the server is shared by the session, and a request still in its hands when the
+    # test ended used to be logged in a later test's httpserver.log (and fail it).
+    gave_up = threading.Event()
+
     def slow(request):
-        time.sleep(2)
+        gave_up.wait(timeout=30)
         return Response("late")
 
     httpserver.expect_request("/slow").respond_with_handler(slow)
     automation = _hook(tenant, httpserver.url_for("/slow"), timeout=1)
     make_record(tenant, "deals", name="Big")
     drain()
+    gave_up.set()
+    await_condition(lambda: len(httpserver.log) == 1, timeout=10, message="the late answer")
     run = runs_of(automation)[0]
     assert (run.status, run.error_code) == ("retrying", "action_timeout")
 
