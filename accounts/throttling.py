@@ -21,7 +21,9 @@ class ApiKeyRateThrottle(BaseThrottle):
         auth = request.auth
         if not isinstance(auth, WorkspaceAuth):
             return True  # unauthenticated requests are refused before they cost anything
-        ident = f"key{auth.api_key.pk}" if auth.api_key else f"user{request.user.pk}"
+        # A key is counted by its hash, not its pk: SQLite reuses the pk of a deleted row, and a
+        # new key must not inherit a deleted key's count.
+        ident = f"key{auth.api_key.key_hash}" if auth.api_key else f"user{request.user.pk}"
         # Raises Throttled (429 with Retry-After) when over the limit.
         enforce(f"api:{ident}", settings.API_RATE_LIMIT, "requests", guard=_guard)
         return True

@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -186,7 +187,9 @@ class AutomationAdmin(admin.ModelAdmin):
             '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
             (
                 (
-                    reverse("admin:automations_run_change", args=[run.pk]),
+                    # The admin's own quoting: an id such as log_22... would otherwise be read
+                    # back as log"... (admin URLs escape "_" and other characters as _XX).
+                    reverse("admin:automations_run_change", args=[quote(run.pk)]),
                     run.pk,
                     run.status,
                     run.created_at.strftime("%Y-%m-%d %H:%M:%S"),
@@ -206,10 +209,10 @@ class AutomationAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Automation, form, change: bool) -> None:
         data = {key: form.cleaned_data.get(key) for key in DEFINITION_FIELDS}
         if change:
-            saved = services.automation_update(
-                automation=Automation.objects.get(pk=obj.pk), user=request.user, data=data
-            )
-            messages.info(request, f"“{saved.name}” is disabled until you enable it again.")
+            before = Automation.objects.get(pk=obj.pk)
+            saved = services.automation_update(automation=before, user=request.user, data=data)
+            if saved.version != before.version:  # unchanged saves keep their state (services)
+                messages.info(request, f"“{saved.name}” is disabled until you enable it again.")
         else:
             saved = services.automation_create(
                 workspace=form.cleaned_data["workspace"], user=request.user, data=data

@@ -158,10 +158,22 @@ _UPDATE_FIELDS = [
     "webhook_secret",
     "next_run_at",
     "version",
-    "disabled_reason",
-    "consecutive_failures",
     "updated_at",
 ]
+
+
+def _enable_refused(automation: Automation) -> ValidationFailed:
+    return ValidationFailed(
+        [
+            (
+                "enabled",
+                "an update disables the automation so that the change can be tested first: "
+                'send the change without "enabled": true, test it '
+                f"(POST /v1/automations/{automation.id}/test), then enable it "
+                f"(POST /v1/automations/{automation.id}/enable)",
+            )
+        ]
+    )
 
 
 @transaction.atomic
@@ -169,10 +181,12 @@ def automation_update(*, automation: Automation, user: Any, data: Mapping[str, A
     """Replace the parts given in `data` (a part is replaced whole: a new `actions` list
     replaces the old list) and re-validate the merged definition.
 
-    As the seed says, updating disables the automation so the change can be tested first; the
-    only exception is a body that itself says "enabled": true, which is read as "save and
-    enable" (the same opt-in as on create). A change to the definition bumps `version` and
-    stores the new version; a body that only sets "enabled" does not.
+    The seed's rule, for the API, the builder and the admin alike: an update that changes the
+    automation disables it, so the change is tested before it runs on live records; it bumps
+    `version` and stores the new version. `"enabled": true` beside a change is refused (400)
+    rather than silently ignored or obeyed: enabling is its own step. An update that changes
+    nothing (the same values sent back) neither disables nor makes a version; `"enabled"` in
+    it, or alone, enables or disables as POST .../enable and .../disable do.
     """
     if not isinstance(data, Mapping):
         raise ValidationFailed([("", "the request body must be a JSON object")])
@@ -182,36 +196,32 @@ def automation_update(*, automation: Automation, user: Any, data: Mapping[str, A
     # the engine updates (run_count, consecutive_failures) are not written from a stale copy.
     locked = Automation.objects.select_for_update().get(pk=automation.pk)
     current = automation_definition(locked)
-    merged = {**current, **data, "enabled": data.get("enabled", False)}
+    merged = {**current, **data}
     new_type = merged["trigger"].get("type") if isinstance(merged["trigger"], Mapping) else None
     if new_type != WEBHOOK and "webhook_secret" not in data:
         merged.pop("webhook_secret", None)  # a secret belongs to the webhook trigger it signed
     cleaned = validate_definition(workspace=locked.workspace, data=merged, instance=locked)
 
-    previous_schedule = (locked.trigger.get("schedule"), locked.timezone, locked.enabled)
     changed = _versioned(cleaned) != _versioned(current) or (
         cleaned.get("webhook_secret", "") != locked.webhook_secret
     )
+    if not changed:
+        if "enabled" in data:
+            return _set_enabled(locked, cleaned["enabled"])
+        return locked
+    if data.get("enabled") is True:
+        raise _enable_refused(locked)
     _apply_definition(locked, cleaned)
-    was_enabled = locked.enabled
-    locked.enabled = cleaned["enabled"]
-    if locked.enabled and not was_enabled:
-        locked.disabled_reason = None
-        locked.consecutive_failures = 0
-    # Keep a due-but-unclaimed run of an unchanged schedule; recompute anything else.
-    same_schedule = previous_schedule == (locked.trigger.get("schedule"), locked.timezone, True)
-    if not (same_schedule and locked.enabled and locked.next_run_at is not None):
-        locked.next_run_at = _next_run_at(locked)
-    if changed:
-        locked.version += 1
+    locked.enabled = False
+    locked.next_run_at = None
+    locked.version += 1
     _save(locked, update_fields=_UPDATE_FIELDS)
-    if changed:
-        AutomationVersion.objects.create(
-            automation=locked,
-            version=locked.version,
-            definition=_versioned(cleaned),
-            created_by=_actor(user),
-        )
+    AutomationVersion.objects.create(
+        automation=locked,
+        version=locked.version,
+        definition=_versioned(cleaned),
+        created_by=_actor(user),
+    )
     invalidate_automation_cache(locked.workspace_id)
     return locked
 
@@ -228,9 +238,14 @@ def automation_delete(*, automation: Automation) -> None:
 def automation_set_enabled(*, automation: Automation, enabled: bool) -> Automation:
     """Enable (clearing the circuit breaker's reason and failure count, and scheduling the next
     run of a schedule trigger) or disable (no next run)."""
-    locked = Automation.objects.select_for_update().get(pk=automation.pk)
+    return _set_enabled(Automation.objects.select_for_update().get(pk=automation.pk), enabled)
+
+
+def _set_enabled(locked: Automation, enabled: bool) -> Automation:
+    """automation_set_enabled on a row the caller has locked."""
     fields = ["enabled", "next_run_at", "updated_at"]
     if enabled:
+        # An enabled schedule keeps its next run (a due-but-unclaimed one is not skipped).
         if not locked.enabled or locked.next_run_at is None:
             locked.enabled = True
             locked.next_run_at = _next_run_at(locked)

@@ -250,7 +250,10 @@ AUTOMATIONS_WORKER_ASYNC_COMMIT = env_bool("AUTOMATIONS_WORKER_ASYNC_COMMIT", Tr
 # parsed and planned once per connection. Turn off behind a pooler that cannot keep prepared
 # statements (PgBouncer in transaction mode before 1.21, or without max_prepared_statements).
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
-PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The port scripts/run serves on (read here too, so a bad value fails at start naming PORT).
+# Links the service hands out (inbound webhook URLs, email links) default to that address.
+PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
 
 # --- HTTPS and browser security (see README "Running in production") -------------------------
 # Served over TLS, usually by a proxy in front: cookies travel over HTTPS only, browsers are told

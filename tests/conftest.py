@@ -51,6 +51,28 @@ def _fresh_redis_db():
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_local_caches():
+    """Empty the caches of the zero-setup defaults before each test.
+
+    Without Redis the Django cache is in-process (LocMemCache) and the engine's matching-index
+    versions and list totals live in files under VAR_DIR (FileBasedCache); both outlive a test.
+    Rate-limit counters and cached totals would leak into the next test, and on SQLite the next
+    test may even get the same primary keys (a rolled-back id is reused), so it would read the
+    previous test's values as its own. Redis runs need nothing: each session starts on a
+    flushed database and PostgreSQL never reuses an id.
+    """
+    from django.conf import settings
+    from django.core.cache import caches
+    from django.core.cache.backends.filebased import FileBasedCache
+    from django.core.cache.backends.locmem import LocMemCache
+
+    for alias in settings.CACHES:
+        backend = caches[alias]
+        if isinstance(backend, LocMemCache | FileBasedCache):
+            backend.clear()
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
     """On SQLite, test in a file rather than in memory: tests with a real Celery worker (a

@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import pytest
 
 from config import env
@@ -44,24 +48,57 @@ def test_short_secret_key_is_refused(monkeypatch, tmp_path):
         env.secret_key(tmp_path)
 
 
-def test_bad_database_url_fails_loudly():
-    import subprocess
-    import sys
-
-    result = subprocess.run(
+def _settings_in_a_new_process(
+    code: str = "", **environ: str | None
+) -> subprocess.CompletedProcess:
+    """Load config.settings in a fresh interpreter with `environ` changed (None unsets a
+    variable), then run `code` there: settings are read once per process."""
+    env = {**os.environ, **{k: v for k, v in environ.items() if v is not None}}
+    for name in [k for k, v in environ.items() if v is None]:
+        env.pop(name, None)
+    return subprocess.run(
         [
             sys.executable,
             "-c",
             "import django, os; os.environ['DJANGO_SETTINGS_MODULE']="
-            "'config.settings'; django.setup()",
+            f"'config.settings'; django.setup()\n{code}",
         ],
-        env={**__import__("os").environ, "DATABASE_URL": "nonsense://"},
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_bad_database_url_fails_loudly():
+    result = _settings_in_a_new_process(DATABASE_URL="nonsense://")
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr
+
+
+_SHOW_PUBLIC_URL = "from django.conf import settings; print(settings.PUBLIC_BASE_URL)"
+
+
+def test_the_public_base_url_follows_port():
+    # scripts/run serves on PORT: webhook URLs and email links must point there.
+    result = _settings_in_a_new_process(_SHOW_PUBLIC_URL, PORT="8123", PUBLIC_BASE_URL=None)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "http://127.0.0.1:8123"
+
+
+def test_an_explicit_public_base_url_wins_over_port():
+    result = _settings_in_a_new_process(
+        _SHOW_PUBLIC_URL, PORT="8123", PUBLIC_BASE_URL="https://crm.example.com/"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "https://crm.example.com"
+
+
+@pytest.mark.parametrize("bad", ["http", "0", "70000"])
+def test_a_bad_port_fails_at_start_naming_it(bad):
+    result = _settings_in_a_new_process(PORT=bad)
+    assert result.returncode != 0
+    assert f"PORT={bad!r}" in result.stderr
 
 
 @pytest.mark.parametrize("name", ["API_RATE_LIMIT", "AUTOMATIONS_WEBHOOK_RATE_LIMIT"])

@@ -111,8 +111,9 @@ class AutomationInSchema(serializers.Serializer):
 
 
 class AutomationPatchSchema(AutomationInSchema):
-    """Every part optional; a part given replaces the stored one whole. Disables the automation
-    unless the body says "enabled": true."""
+    """Every part optional; a part given replaces the stored one whole. A change disables the
+    automation ("enabled": true beside a change is a 400: enable with POST .../enable after
+    testing); "enabled" alone, or with unchanged values, enables or disables."""
 
     name = serializers.CharField(max_length=200, required=False)
     trigger = TriggerSchema(required=False)

@@ -165,7 +165,7 @@ class AutomationDetailView(WorkspaceAPIView):
     @extend_schema(
         tags=[TAG],
         operation_id="automations_partial_update",
-        summary="Update an automation (disables it unless the body says enabled: true)",
+        summary="Update an automation (a change disables it; enabled alone toggles it)",
         request=schemas.AutomationPatchSchema,
         responses={
             200: schemas.data_of("AutomationUpdated", schemas.AutomationSchema()),

@@ -121,8 +121,13 @@ def _builder(request: HttpRequest, automation: Automation | None) -> HttpRespons
             except ValidationFailed as exc:
                 errors = exc.details or {"": [exc.message]}
             else:
+                edit_url = reverse("web:automation_edit", args=[saved.id])
+                if automation is not None and saved.version == automation.version:
+                    # The service's rule: a save that changes nothing leaves the state alone.
+                    messages.info(request, f"“{saved.name}” had no changes to save.")
+                    return redirect(edit_url)
                 messages.success(request, f"“{saved.name}” saved. It is now disabled.")
-                return redirect(f"{reverse('web:automation_edit', args=[saved.id])}?saved=1")
+                return redirect(f"{edit_url}?saved=1")
     else:
         definition = _initial_definition(request, automation)
         name = automation.name if automation else ""

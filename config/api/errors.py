@@ -81,7 +81,31 @@ def _flatten_drf_details(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
+def _unsupported_media_type(context: dict) -> ApiError:
+    """415 that says what to send instead: DRF's own message only names the refused type, and
+    the usual cause is curl's `-d` (form encoding by default) without a JSON Content-Type."""
+    request = context.get("request")
+    sent = (getattr(request, "content_type", "") or "").split(";")[0].strip() or "none"
+    accepted = [parser.media_type for parser in getattr(request, "parsers", None) or ()]
+    accepted = accepted or ["application/json"]
+    wanted = " or ".join(accepted)
+    message = (
+        f'Unsupported Content-Type "{sent}": send the body as JSON with the header '
+        f'"Content-Type: {accepted[0]}"'
+        if accepted == ["application/json"]
+        else f'Unsupported Content-Type "{sent}": send the body as {wanted}'
+    )
+    return ApiError(
+        "unsupported_media_type",
+        message,
+        status_code=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        details={"Content-Type": [f'"{sent}" is not accepted; use {wanted}']},
+    )
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        exc = _unsupported_media_type(context)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

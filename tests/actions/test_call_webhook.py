@@ -13,6 +13,7 @@ from werkzeug import Response
 
 from automations.signing import current_secret
 from tests.factories import make_record
+from tests.faults.procs import await_condition
 from tests.runtime.support import drain, make_automation, runs_of
 
 pytestmark = pytest.mark.django_db
@@ -155,25 +156,23 @@ def test_an_empty_error_body_is_just_the_status(tenant, httpserver):
 
 
 def test_a_slow_receiver_is_an_action_timeout(tenant, httpserver):
-    release = threading.Event()
+    # The receiver answers only once the run has given up on it, and the test waits for that
+    # answer: the server is shared by the session, and a request still in its hands when the
+    # test ended used to be logged in a later test's httpserver.log (and fail it).
+    gave_up = threading.Event()
 
     def slow(request):
-        release.wait(10)  # answers only after the action has given up
+        gave_up.wait(timeout=30)
         return Response("late")
 
     httpserver.expect_request("/slow").respond_with_handler(slow)
     automation = _hook(tenant, httpserver.url_for("/slow"), timeout=1)
     make_record(tenant, "deals", name="Big")
     drain()
+    gave_up.set()
+    await_condition(lambda: len(httpserver.log) == 1, timeout=10, message="the late answer")
     run = runs_of(automation)[0]
     assert (run.status, run.error_code) == ("retrying", "action_timeout")
-    # Let the handler finish inside this test: the shared server would otherwise log the
-    # late request during the next test (which asserts that nothing reached the server).
-    release.set()
-    deadline = time.monotonic() + 10
-    while not httpserver.log and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert len(httpserver.log) == 1
 
 
 def test_an_unreachable_host_is_a_connection_failure(tenant):

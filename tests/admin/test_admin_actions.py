@@ -7,6 +7,7 @@ from accounts.models import Workspace
 from automations.models import Automation, EmailTemplate, Run
 from automations.runtime.runs import run_create
 from records.models import Record
+from tests.admin.helpers import change_url
 from tests.factories import make_record
 from tests.web.helpers import NOTIFY_OWNER, make_automation
 
@@ -60,7 +61,7 @@ def test_editing_an_automation_in_the_admin_validates_like_the_api(admin_client,
     bad = json.dumps([{"type": "call_webhook", "config": {"url": "nope"}}])
 
     response = admin_client.post(
-        reverse("admin:automations_automation_change", args=[automation.pk]),
+        change_url(automation),
         _automation_form(automation, actions=bad),
     )
 
@@ -75,7 +76,7 @@ def test_saving_an_automation_in_the_admin_goes_through_the_service(admin_client
     automation = make_automation(tenant, enabled=True)
 
     response = admin_client.post(
-        reverse("admin:automations_automation_change", args=[automation.pk]),
+        change_url(automation),
         _automation_form(automation, name="Renamed"),
     )
 
@@ -84,6 +85,21 @@ def test_saving_an_automation_in_the_admin_goes_through_the_service(admin_client
     assert automation.name == "Renamed"
     assert automation.enabled is False  # the API's rule: an update disables
     assert automation.version == 2
+
+
+def test_saving_an_automation_unchanged_in_the_admin_keeps_it_enabled(admin_client, tenant):
+    automation = make_automation(tenant, enabled=True)
+
+    response = admin_client.post(
+        change_url(automation),
+        _automation_form(automation),
+        follow=True,
+    )
+
+    automation.refresh_from_db()
+    assert response.status_code == 200
+    assert (automation.enabled, automation.version) == (True, 1)
+    assert "is disabled until you enable it again" not in response.content.decode()
 
 
 def test_adding_an_automation_in_the_admin(admin_client, tenant):
@@ -163,7 +179,7 @@ def test_changing_a_record_in_the_admin_fires_field_changed(admin_client, tenant
     )
 
     admin_client.post(
-        reverse("admin:records_record_change", args=[record.pk]),
+        change_url(record),
         {"values": json.dumps({"name": "Big", "stage": "proposal"})},
     )
 
@@ -238,7 +254,7 @@ def test_an_email_template_with_bad_syntax_is_refused(admin_client, tenant):
     template = EmailTemplate.objects.get(workspace=tenant.workspace, name="follow_up")
 
     response = admin_client.post(
-        reverse("admin:automations_emailtemplate_change", args=[template.pk]),
+        change_url(template),
         {"name": "follow_up", "subject": "Hi {{ name", "body": "x"},
     )
 

@@ -615,14 +615,107 @@ def test_patch_with_the_seed_body_updates_and_disables(api):
     assert Automation.objects.get(pk=created["id"]).enabled is False
 
 
-def test_patch_keeps_enabled_when_the_body_says_so(api):
+def test_patch_that_changes_something_and_says_enabled_true_is_400(api):
+    created = create(api, body=SEED_LEAD)
+    assert created["enabled"] is True
+
+    response = api.patch(
+        f"/v1/automations/{created['id']}", {**SEED_PATCH, "enabled": True}, format="json"
+    )
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert list(error["details"]) == ["enabled"]
+    assert f"POST /v1/automations/{created['id']}/enable" in error["message"]
+    assert f"POST /v1/automations/{created['id']}/test" in error["message"]
+    automation = Automation.objects.get(pk=created["id"])  # nothing written
+    assert (automation.name, automation.enabled, automation.version) == (
+        SEED_LEAD["name"],
+        True,
+        1,
+    )
+    assert AutomationVersion.objects.filter(automation=automation).count() == 1
+
+
+def test_patch_that_changes_something_with_enabled_false_saves_it_disabled(api):
     created = create(api, body=SEED_LEAD)
 
     data = api.patch(
-        f"/v1/automations/{created['id']}", {**SEED_PATCH, "enabled": True}, format="json"
+        f"/v1/automations/{created['id']}", {**SEED_PATCH, "enabled": False}, format="json"
     ).json()["data"]
 
+    assert (data["name"], data["enabled"], data["version"]) == (SEED_PATCH["name"], False, 2)
+
+
+def test_patch_with_the_same_values_neither_disables_nor_makes_a_version(api):
+    created = create(api, body=SEED_LEAD)
+    same = {key: created[key] for key in ("name", "trigger", "conditions", "actions")}
+
+    response = api.patch(f"/v1/automations/{created['id']}", same, format="json")
+
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert (data["enabled"], data["version"]) == (True, 1)
+    assert AutomationVersion.objects.filter(automation_id=created["id"]).count() == 1
+
+
+def test_patch_with_the_same_values_and_enabled_true_enables(api):
+    created = create(api, body=SEED_LEAD, enabled=False)
+
+    data = api.patch(
+        f"/v1/automations/{created['id']}",
+        {"name": created["name"], "enabled": True},
+        format="json",
+    ).json()["data"]
+
+    assert (data["enabled"], data["version"]) == (True, 1)
+
+
+def test_patch_with_only_enabled_false_disables_without_a_version(api):
+    created = create(api, body=SEED_LEAD)
+
+    data = api.patch(f"/v1/automations/{created['id']}", {"enabled": False}, format="json").json()[
+        "data"
+    ]
+
+    assert (data["enabled"], data["version"]) == (False, 1)
+
+
+def test_patch_with_only_enabled_true_resets_the_breaker_as_enable_does(api):
+    created = create(api, body=SEED_LEAD, enabled=False)
+    Automation.objects.filter(pk=created["id"]).update(
+        consecutive_failures=5,
+        disabled_reason={"code": "automation_disabled", "message": "m", "last_error": "e"},
+    )
+
+    data = api.patch(f"/v1/automations/{created['id']}", {"enabled": True}, format="json").json()[
+        "data"
+    ]
+
     assert data["enabled"] is True
+    automation = Automation.objects.get(pk=created["id"])
+    assert (automation.consecutive_failures, automation.disabled_reason) == (0, None)
+
+
+def test_patch_with_a_non_boolean_enabled_is_400(api):
+    created = create(api, body=SEED_LEAD)
+
+    response = api.patch(f"/v1/automations/{created['id']}", {"enabled": "yes"}, format="json")
+
+    assert response.status_code == 400
+    assert "enabled" in response.json()["error"]["details"]
+    assert Automation.objects.get(pk=created["id"]).enabled is True
+
+
+@time_machine.travel(datetime(2024, 1, 15, 12, 0, tzinfo=UTC), tick=False)
+def test_patch_that_changes_a_schedule_clears_its_next_run(api):
+    created = create(api, body=SEED_EXAMPLES[2], enabled=True)
+    assert created["next_run_at"] is not None
+
+    api.patch(f"/v1/automations/{created['id']}", {"name": "Daily, renamed"}, format="json")
+
+    assert Automation.objects.get(pk=created["id"]).next_run_at is None
 
 
 def test_patch_bumps_the_version_and_keeps_history(api):

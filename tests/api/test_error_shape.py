@@ -34,6 +34,39 @@ def test_wrong_method_is_json_405(api):
     _assert_error(api.put("/v1/modules", {}, format="json"), 405, "method_not_allowed")
 
 
+def test_a_form_encoded_body_is_415_saying_to_send_json(api, tenant):
+    # curl -d without -H "Content-Type: application/json" sends exactly this.
+    response = api.generic(
+        "POST",
+        "/v1/automations",
+        "name=Welcome&enabled=true",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    _assert_error(response, 415, "unsupported_media_type")
+    error = response.json()["error"]
+    assert "application/x-www-form-urlencoded" in error["message"]
+    assert "Content-Type: application/json" in error["message"]
+    assert error["details"] == {
+        "Content-Type": [
+            '"application/x-www-form-urlencoded" is not accepted; use application/json'
+        ]
+    }
+    assert not tenant.workspace.automations.exists()
+
+
+def test_the_415_names_the_type_sent_without_its_parameters(api):
+    response = api.generic(
+        "POST",
+        "/v1/modules/contacts/records",
+        "<a/>",
+        content_type="text/xml; charset=utf-8",
+    )
+
+    _assert_error(response, 415, "unsupported_media_type")
+    assert response.json()["error"]["message"].startswith('Unsupported Content-Type "text/xml":')
+
+
 @override_settings(API_MAX_BODY_BYTES=2048)
 def test_oversized_body_is_json_413(api):
     response = api.post("/v1/modules/contacts/records", {"name": "x" * 5000}, format="json")

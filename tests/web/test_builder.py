@@ -133,6 +133,35 @@ def test_after_saving_the_page_says_it_is_disabled_and_offers_to_enable_it(web, 
     assert f'action="/automations/{automation.id}/enable"' in html
 
 
+def test_saving_with_no_change_keeps_the_automation_enabled(web, tenant):
+    automation = make_automation(tenant, enabled=True)
+
+    response = web.post(
+        f"/automations/{automation.id}/",
+        builder_post(automation.name, trigger=automation.trigger, actions=automation.actions),
+        follow=True,
+    )
+
+    html = response.content.decode()
+    assert (reload(automation).enabled, reload(automation).version) == (True, 1)
+    assert "had no changes to save" in html
+    assert "now disabled" not in html
+
+
+def test_the_builder_cannot_save_a_change_and_stay_enabled(web, tenant):
+    # The definition's JSON may carry "enabled": the builder drops it, so a change disables.
+    automation = make_automation(tenant, enabled=True)
+
+    web.post(
+        f"/automations/{automation.id}/",
+        builder_post(
+            "Renamed", enabled=True, trigger=automation.trigger, actions=automation.actions
+        ),
+    )
+
+    assert (reload(automation).enabled, reload(automation).name) == (False, "Renamed")
+
+
 def test_a_validation_error_is_shown_beside_the_field_it_concerns(web, tenant):
     bad_url = {"type": "call_webhook", "config": {"url": "not a url", "method": "POST"}}
 

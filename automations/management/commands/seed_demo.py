@@ -17,12 +17,19 @@ DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-password"  # noqa: S105  (a local demo login, printed on purpose)
 
 
+# The seed's examples are what a newcomer creates first, by copying them from the API guide: an
+# enabled demo copy would run beside theirs, and every email, notification and task would come
+# twice. So the copies start disabled and say why where they are listed.
+EXAMPLE_NOTE = "Disabled demo copy of an API guide example (so it cannot run twice beside yours)."
+
+
 def demo_automations(owner_id: int) -> list[dict]:
-    """The seed's examples, plus a manual one for the record page's button."""
+    """The seed's examples (disabled, see EXAMPLE_NOTE), plus a manual one for the record
+    page's button, which runs only when pressed and is enabled."""
     return [
         {
             "name": "Welcome email for new contacts",
-            "description": "Send a welcome email when a contact is added",
+            "description": f"{EXAMPLE_NOTE} Sends a welcome email when a contact is added.",
             "trigger": {"type": "record.created", "module": "contacts"},
             "conditions": [{"field": "email", "operator": "is_not_empty"}],
             "actions": [
@@ -38,10 +45,11 @@ def demo_automations(owner_id: int) -> list[dict]:
                     },
                 },
             ],
-            "enabled": True,
+            "enabled": False,
         },
         {
             "name": "High-value deal notification",
+            "description": EXAMPLE_NOTE,
             "trigger": {"type": "record.created", "module": "deals"},
             "conditions": [{"field": "value", "operator": "greater_than", "value": 50000}],
             "actions": [
@@ -55,10 +63,11 @@ def demo_automations(owner_id: int) -> list[dict]:
                     },
                 },
             ],
-            "enabled": True,
+            "enabled": False,
         },
         {
             "name": "Create follow-up on stage change",
+            "description": EXAMPLE_NOTE,
             "trigger": {"type": "field.changed", "module": "deals", "field": "stage"},
             "conditions": [{"field": "stage", "operator": "changed_to", "value": "proposal"}],
             "actions": [
@@ -75,11 +84,11 @@ def demo_automations(owner_id: int) -> list[dict]:
                     },
                 },
             ],
-            "enabled": True,
+            "enabled": False,
         },
         {
             "name": "Daily deals summary",
-            "description": "Calls an external summary service (disabled: set a real URL first)",
+            "description": f"{EXAMPLE_NOTE} Calls an external service: set a real URL first.",
             "trigger": {"type": "schedule", "schedule": "0 9 * * 1-5"},
             "actions": [
                 {
@@ -125,6 +134,10 @@ class Command(BaseCommand):
         key = self._api_key(ws, user)
         self.stdout.write(f"Login:   {DEMO_EMAIL} / {DEMO_PASSWORD}  (username: demo)")
         self.stdout.write(f"API key: {key}")
+        self.stdout.write(
+            "The demo's copies of the API guide's examples are disabled (enable them on the"
+            " Automations page), so examples you create yourself do not run twice."
+        )
 
     def _demo_user(self):
         User = get_user_model()
