@@ -573,7 +573,8 @@ def validate_conditions(
 def _path_sort_key(path: str) -> list[tuple[int, int | str]]:
     # Keep errors in definition order: conditions[2] before conditions[10].
     parts = [part for part in re.split(r"[\[\].]+", path) if part]
-    return [(0, int(part)) if part.isdigit() else (1, part) for part in parts]
+    # isdecimal, not isdigit: "¹" is a digit to Python but not a number int() reads.
+    return [(0, int(part)) if part.isdecimal() else (1, part) for part in parts]
 
 
 def count_leaves(conditions: Any) -> int:

@@ -277,3 +277,15 @@ def test_a_group_nested_far_past_the_bound_is_one_depth_error_not_a_recursion_er
         f"groups nest deeper than {MAX_GROUP_DEPTH} levels"
     ]
     assert count_leaves(node) == 0
+
+
+@pytest.mark.parametrize("key", ["¹", "²3", "٣"])
+def test_keys_that_python_calls_digits_are_reported_not_crashed_on(key: str) -> None:
+    # Found by the schema fuzz: "¹".isdigit() is True but int("¹") raises, which made the
+    # sorting of errors by path a 500 for an unknown key such as "¹" in a condition.
+    errors = validate_conditions(
+        [{"field": "name", "operator": "equals", "value": "x", key: 1}],
+        field_types={"name": "text"},
+        has_previous=False,
+    )
+    assert any(key in path for path, _ in errors), errors
