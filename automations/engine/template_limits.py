@@ -221,15 +221,25 @@ def _looks_numeric(text: str) -> bool:
     return bool(text) and all(ch in "0123456789+-.eE_ " for ch in text)
 
 
-def truncated_copy(value: Any, max_chars: int = LOGGED_TEXT_CHARS) -> Any:
-    """``value`` with every string longer than ``max_chars`` cut, saying how much was cut:
-    what logs and previews keep of a rendered config (the action itself gets it whole)."""
+# Deeper than any config a person writes (save validation stops at config.jsonpolicy's 64);
+# a deeper one, stored around that validation, is logged as this placeholder rather than
+# walked, so that logging or previewing it cannot crash too.
+MAX_LOGGED_DEPTH = 64
+TOO_DEEP_TO_LOG = "[nested too deeply to log]"
+
+
+def truncated_copy(value: Any, max_chars: int = LOGGED_TEXT_CHARS, _depth: int = 0) -> Any:
+    """``value`` with every string longer than ``max_chars`` cut, saying how much was cut, and
+    anything nested deeper than MAX_LOGGED_DEPTH replaced: what logs and previews keep of a
+    rendered config (the action itself gets it whole)."""
     if isinstance(value, str):
         if len(value) <= max_chars:
             return value
         return f"{value[:max_chars]}… [{_count(len(value) - max_chars)} more characters]"
+    if isinstance(value, (Mapping, list, tuple)) and _depth >= MAX_LOGGED_DEPTH:
+        return TOO_DEEP_TO_LOG
     if isinstance(value, Mapping):
-        return {key: truncated_copy(item, max_chars) for key, item in value.items()}
+        return {key: truncated_copy(item, max_chars, _depth + 1) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [truncated_copy(item, max_chars) for item in value]
+        return [truncated_copy(item, max_chars, _depth + 1) for item in value]
     return value

@@ -46,6 +46,8 @@ from liquid.static_analysis import Variable
 
 from automations.engine import template_limits as limits
 from automations.engine.template_filters import filter_call_problems, guard_filters
+from config.jsonpolicy import MAX_DEPTH as JSON_MAX_DEPTH
+from config.jsonpolicy import TOO_DEEP as JSON_TOO_DEEP
 from config.timestamps import MomentError, iso, parse_moment
 
 TEMPLATE_ROOTS: frozenset[str] = frozenset(
@@ -470,19 +472,25 @@ def _value_prepared(source: str, context: Mapping[str, Any]) -> Any:
     return value
 
 
-def _walk_render(value: Any, context: Mapping[str, Any], path: str) -> Any:
+def _walk_render(value: Any, context: Mapping[str, Any], path: str, depth: int = 0) -> Any:
     if isinstance(value, str):
         try:
             return _value_prepared(value, context)
         except TemplateError as err:
             raise err.at(path) from err
+    if depth >= JSON_MAX_DEPTH and isinstance(value, (Mapping, list, tuple)):
+        # Only a config stored around save validation (which refuses it) gets here: refuse it
+        # as the run would, before recursion reaches Python's limit (a 500 in the dry run).
+        raise TemplateError(f"the value is nested too deeply: it {JSON_TOO_DEEP}", path)
     if isinstance(value, Mapping):
         return {
-            key: _walk_render(item, context, f"{path}.{key}" if path else str(key))
+            key: _walk_render(item, context, f"{path}.{key}" if path else str(key), depth + 1)
             for key, item in value.items()
         }
     if isinstance(value, (list, tuple)):
-        return [_walk_render(item, context, f"{path}[{i}]") for i, item in enumerate(value)]
+        return [
+            _walk_render(item, context, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)
+        ]
     return value
 
 

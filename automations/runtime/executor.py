@@ -80,25 +80,16 @@ def retry_delays() -> list[float]:
     return list(settings.AUTOMATIONS_RETRY_DELAYS)
 
 
-# Deeper than any config a person writes; a deeper one (written around save validation) is
-# logged as a placeholder rather than walked, so logging it cannot crash too.
-MAX_LOGGED_DEPTH = 64
-TOO_DEEP_TO_LOG = "[nested too deeply to log]"
-
-
-def redact(value: Any, _depth: int = 0) -> Any:
-    """Config as logged on the ActionRun: values under secret-looking keys are hidden."""
-    if _depth > MAX_LOGGED_DEPTH:
-        return TOO_DEEP_TO_LOG
+def redact(value: Any) -> Any:
+    """Config as logged on the ActionRun: values under secret-looking keys are hidden (walk a
+    truncated_copy, whose depth is bounded)."""
     if isinstance(value, dict):
         return {
-            key: REDACTED
-            if _SECRET_KEY.search(str(key)) and value[key]
-            else redact(value[key], _depth + 1)
+            key: REDACTED if _SECRET_KEY.search(str(key)) and value[key] else redact(value[key])
             for key in value
         }
     if isinstance(value, list):
-        return [redact(item, _depth + 1) for item in value]
+        return [redact(item) for item in value]
     return value
 
 
@@ -472,7 +463,7 @@ class _Execution:
             raw_config=raw_config if isinstance(raw_config, dict) else {},
         )
         # The action gets its config whole; the log keeps a redacted, bounded copy.
-        logged = truncated_copy(redact(config))
+        logged = redact(truncated_copy(config))
         attempt = self.run.attempts + 1
         if error is None and action.transactional:
             with self._transaction():

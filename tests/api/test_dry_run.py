@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
 
 from automations.models import (
     ActionRun,
@@ -542,3 +543,33 @@ def test_a_value_the_field_refuses_previews_as_the_error_the_run_gets(api, tenan
     }
     assert preview["error"]["code"] == "validation_error"
     assert preview["error"]["message"].startswith(f"{field}: ")
+
+
+def test_a_definition_stored_too_deep_previews_as_an_error_not_a_500(api, tenant):
+    # Save validation refuses such a body now (config.jsonpolicy); one stored before that, or
+    # written around it (the 500 nested lists), must still answer the dry run with the
+    # run's own clean failure.
+    automation = create(
+        api,
+        {
+            "name": "Poison",
+            "trigger": {"type": "record.created", "module": "contacts"},
+            "actions": [{"type": "call_webhook", "config": {"url": "https://example.com/x"}}],
+        },
+    )
+    poison = '[{"type": "call_webhook", "config": {"url": "https://example.com/x", "body": '
+    poison += "[" * 500 + "]" * 500 + "}}]"
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Automation._meta.db_table} SET actions = %s{cast} WHERE id = %s",  # noqa: S608
+            [poison, automation["id"]],
+        )
+    record = make_record(tenant, "contacts", name="Ann")
+
+    response = dry_run(api, automation["id"], {"record_id": record.id})
+
+    assert response.status_code == 200, response.content[:300]
+    [preview] = response.json()["data"]["actions_preview"]
+    assert preview["error"]["code"] == "template_render_failed"
+    assert "nested" in preview["error"]["message"]

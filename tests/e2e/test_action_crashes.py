@@ -8,6 +8,7 @@ import pytest
 
 from automations.actions.update_record import UpdateRecord
 from automations.models import ActionRun, Automation, Run
+from automations.runtime import executor
 from tests.e2e.helpers import create_via_api, finished_runs
 from tests.factories import make_record
 
@@ -45,8 +46,8 @@ def _poison(automation: Automation, index: int) -> None:
     Automation.objects.filter(id=automation.id).update(actions=actions)
 
 
-def test_a_recursion_error_while_rendering_is_that_actions_permanent_failure(
-    celery_worker, settle, api, tenant, caplog
+def test_a_config_stored_too_deep_is_that_actions_permanent_failure(
+    celery_worker, settle, api, tenant
 ):
     automation = _automation(
         api,
@@ -56,6 +57,45 @@ def test_a_recursion_error_while_rendering_is_that_actions_permanent_failure(
         ],
     )
     _poison(automation, 1)
+
+    contact = make_record(tenant, "contacts", name="Ada")
+    [run] = settle(lambda: finished_runs(automation))
+
+    # The renderer stops at the JSON policy's depth before Python's recursion limit: a clean,
+    # permanent template failure of that action, not a crash and not a lost worker.
+    assert (run.status, run.error_code) == ("failed", "template_render_failed")
+    first, second = ActionRun.objects.filter(run=run).order_by("index")
+    assert (first.status, second.status) == ("success", "failed")
+    assert second.attempt == 1 == run.attempts  # not retried, not reclaimed
+    assert "nested too deeply" in second.error_message
+    assert "actions[1].config.body" in second.error_message
+    # The logged copy is cut where it nests too deeply, not stored 500 levels deep.
+    logged, levels = second.config["body"], 0
+    while isinstance(logged, list):
+        logged, levels = logged[0], levels + 1
+    assert (logged, levels < 70) == ("[nested too deeply to log]", True)
+    contact.refresh_from_db()
+    assert contact.values["status"] == "seen"  # the action before it stays done
+
+
+def test_a_recursion_error_while_rendering_is_that_actions_permanent_failure(
+    celery_worker, settle, api, tenant, caplog, monkeypatch
+):
+    automation = _automation(
+        api,
+        [
+            {"type": "update_record", "config": {"updates": {"status": "seen"}}},
+            {"type": "call_webhook", "config": {"url": "https://example.com/x", "method": "POST"}},
+        ],
+    )
+    real_render = executor.render_value
+
+    def render(value, context, *, path=""):
+        if path == "actions[1].config":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real_render(value, context, path=path)
+
+    monkeypatch.setattr(executor, "render_value", render)
     caplog.set_level(logging.ERROR, logger="automations.runtime.executor")
 
     contact = make_record(tenant, "contacts", name="Ada")

@@ -87,7 +87,7 @@ def test_the_dry_run_of_a_bomb_is_small_and_names_the_field(api, tenant):
     assert response.status_code == 200
     assert len(response.content) < 10_000
     [preview] = response.json()["data"]["actions_preview"]
-    assert preview["error"]["code"] == "template_error"
+    assert preview["error"]["code"] == "template_render_failed"  # the run's code
     assert preview["error"]["message"].startswith("actions[0].config.data.name: join:")
 
 
