@@ -13,6 +13,7 @@ not depend on Redis.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 
 from django import forms
 from django.conf import settings
@@ -41,9 +42,16 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def account_key(username: str) -> str:
+    """One key for every spelling the login form signs in as the same account: it strips the
+    name and folds compatibility forms (NFKC: fullwidth "\\uff41" is "a"), so those must count as
+    one, or each spelling would get its own allowance; case is folded too, to be safe."""
+    return unicodedata.normalize("NFKC", username.strip()).casefold()
+
+
 def _keys(request: HttpRequest | None, username: str) -> list[tuple[str, str]]:
     # Hashed: a username may hold any character, and cache keys should not.
-    account = hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
+    account = hashlib.sha256(account_key(username).encode()).hexdigest()[:32]
     keys = [(f"login:user:{account}", settings.LOGIN_FAILURE_LIMIT)]
     if request is not None:
         address = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]

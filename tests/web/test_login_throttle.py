@@ -168,3 +168,27 @@ def test_sign_in_works_while_the_cache_is_down(settings):
 
     assert _sign_in(client, user.username, PASSWORD).status_code == 302
     assert login_throttle._guard.is_down
+
+
+def _compatibility_spelling(name: str, variant: int) -> str:
+    """`name` with the letters picked by `variant`'s bits in their fullwidth form (U+FF41 for a):
+    another string, which Django's login form folds back to `name` (NFKC) before checking."""
+    return "".join(
+        chr(ord(c) + 0xFEE0) if c.isalpha() and variant >> (i % 8) & 1 else c
+        for i, c in enumerate(name)
+    )
+
+
+def test_the_account_limit_holds_for_fullwidth_spellings_of_the_name():
+    user = _user()
+    spellings = {_compatibility_spelling(user.username, variant) for variant in (1, 2, 4)}
+    assert len(spellings) == 3 and user.username not in spellings
+    for spelling in spellings:
+        # Each is the same account to the form: a wrong password fails as one for the user.
+        assert _sign_in(Client(REMOTE_ADDR=_address()), spelling, "wrong").status_code == 200
+
+    elsewhere = Client(REMOTE_ADDR=_address())
+    response = _sign_in(elsewhere, user.username, PASSWORD)
+
+    assert response.status_code == 429
+    assert not _signed_in(elsewhere)
