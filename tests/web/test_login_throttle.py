@@ -29,6 +29,16 @@ def _limits(settings):
     login_throttle._guard.reset()
 
 
+@pytest.fixture(autouse=True)
+def _one_window():
+    """Each test in one fixed minute window: its counts would otherwise start over if the real
+    clock crossed a minute while it ran (the tests check counts within one window). Frozen at the
+    window's first second; keys are unique per test (users, addresses), so tests share nothing."""
+    start = timezone.now().replace(second=1, microsecond=0)
+    with time_machine.travel(start, tick=False):
+        yield
+
+
 def _user(**extra):
     """A user of a name no other test uses, so counters never carry over between tests."""
     name = f"user-{uuid.uuid4().hex[:10]}"
