@@ -13,6 +13,7 @@ not depend on Redis.
 from __future__ import annotations
 
 import hashlib
+import time
 import unicodedata
 
 from django import forms
@@ -22,7 +23,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest
 
 from config.cache_guard import FailOpen
-from config.ratelimit import Hit, hit, parse_rate, peek
+from config.ratelimit import Hit, Rate, hit, parse_rate, unhit
 
 THROTTLED = "throttled"
 _guard = FailOpen("Sign-in limit")
@@ -59,22 +60,38 @@ def _keys(request: HttpRequest | None, username: str) -> list[tuple[str, str]]:
     return keys
 
 
-def retry_after(request: HttpRequest | None, username: str) -> int:
-    """0 if a sign-in may be tried now, else the seconds to wait."""
-    wait = 0
+def _limits(request: HttpRequest | None, username: str) -> list[tuple[str, Rate]]:
+    limits = []
     for key, setting in _keys(request, username):
         rate = parse_rate(setting)
         if rate is not None:
-            result = _guard.call(lambda key=key, rate=rate: peek(key, rate), when_down=_OPEN)
-            wait = max(wait, result.retry_after)
-    return wait
+            limits.append((key, rate))
+    return limits
 
 
-def record_failure(request: HttpRequest | None, username: str) -> None:
-    for key, setting in _keys(request, username):
-        rate = parse_rate(setting)
-        if rate is not None:
-            _guard.call(lambda key=key, rate=rate: hit(key, rate), when_down=_OPEN)
+class Attempt:
+    """One sign-in attempt, counted against every limit *before* its password is checked.
+
+    Reserving with an atomic increment is what makes the limit hold for a burst sent at once:
+    a check-then-count-on-failure lets every parallel attempt pass the check before the first
+    failure is counted (password hashing keeps them all in flight), and each one gets a guess.
+    An attempt that succeeds, or is refused without a check, gives its reservation back, so the
+    counters hold failures (and attempts in flight), as the limits say.
+    """
+
+    def __init__(self, request: HttpRequest | None, username: str) -> None:
+        self._limits = _limits(request, username)
+        self._now = time.time()
+        self.retry_after = 0
+        for key, rate in self._limits:
+            result = _guard.call(
+                lambda key=key, rate=rate: hit(key, rate, now=self._now), when_down=_OPEN
+            )
+            self.retry_after = max(self.retry_after, result.retry_after)
+
+    def give_back(self) -> None:
+        for key, rate in self._limits:
+            _guard.call(lambda key=key, rate=rate: unhit(key, rate, now=self._now), when_down=None)
 
 
 def _seconds(wait: int) -> str:
@@ -88,19 +105,21 @@ class ThrottledLoginMixin:
 
     def clean(self):
         username = self.data.get("username", "") or ""
-        wait = retry_after(self.request, username)
-        if wait:
-            self.retry_after = wait
+        attempt = Attempt(self.request, username)
+        if attempt.retry_after:
+            attempt.give_back()
+            self.retry_after = attempt.retry_after
             raise forms.ValidationError(
                 "Too many failed sign-in attempts for this account or from your address. "
-                f"Try again in {_seconds(wait)}.",
+                f"Try again in {_seconds(attempt.retry_after)}.",
                 code=THROTTLED,
             )
         try:
-            return super().clean()
+            cleaned = super().clean()
         except forms.ValidationError:
-            record_failure(self.request, username)
-            raise
+            raise  # a failure: it stays counted
+        attempt.give_back()
+        return cleaned
 
 
 class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
