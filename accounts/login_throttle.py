@@ -13,6 +13,8 @@ not depend on Redis.
 from __future__ import annotations
 
 import hashlib
+import time
+import unicodedata
 
 from django import forms
 from django.conf import settings
@@ -21,7 +23,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest
 
 from config.cache_guard import FailOpen
-from config.ratelimit import Hit, hit, parse_rate, peek
+from config.ratelimit import Hit, Rate, hit, parse_rate, unhit
 
 THROTTLED = "throttled"
 _guard = FailOpen("Sign-in limit")
@@ -41,9 +43,16 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def account_key(username: str) -> str:
+    """One key for every spelling the login form signs in as the same account: it strips the
+    name and folds compatibility forms (NFKC: fullwidth "\\uff41" is "a"), so those must count as
+    one, or each spelling would get its own allowance; case is folded too, to be safe."""
+    return unicodedata.normalize("NFKC", username.strip()).casefold()
+
+
 def _keys(request: HttpRequest | None, username: str) -> list[tuple[str, str]]:
     # Hashed: a username may hold any character, and cache keys should not.
-    account = hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
+    account = hashlib.sha256(account_key(username).encode()).hexdigest()[:32]
     keys = [(f"login:user:{account}", settings.LOGIN_FAILURE_LIMIT)]
     if request is not None:
         address = hashlib.sha256(client_address(request).encode()).hexdigest()[:32]
@@ -51,22 +60,38 @@ def _keys(request: HttpRequest | None, username: str) -> list[tuple[str, str]]:
     return keys
 
 
-def retry_after(request: HttpRequest | None, username: str) -> int:
-    """0 if a sign-in may be tried now, else the seconds to wait."""
-    wait = 0
+def _limits(request: HttpRequest | None, username: str) -> list[tuple[str, Rate]]:
+    limits = []
     for key, setting in _keys(request, username):
         rate = parse_rate(setting)
         if rate is not None:
-            result = _guard.call(lambda key=key, rate=rate: peek(key, rate), when_down=_OPEN)
-            wait = max(wait, result.retry_after)
-    return wait
+            limits.append((key, rate))
+    return limits
 
 
-def record_failure(request: HttpRequest | None, username: str) -> None:
-    for key, setting in _keys(request, username):
-        rate = parse_rate(setting)
-        if rate is not None:
-            _guard.call(lambda key=key, rate=rate: hit(key, rate), when_down=_OPEN)
+class Attempt:
+    """One sign-in attempt, counted against every limit *before* its password is checked.
+
+    Reserving with an atomic increment is what makes the limit hold for a burst sent at once:
+    a check-then-count-on-failure lets every parallel attempt pass the check before the first
+    failure is counted (password hashing keeps them all in flight), and each one gets a guess.
+    An attempt that succeeds, or is refused without a check, gives its reservation back, so the
+    counters hold failures (and attempts in flight), as the limits say.
+    """
+
+    def __init__(self, request: HttpRequest | None, username: str) -> None:
+        self._limits = _limits(request, username)
+        self._now = time.time()
+        self.retry_after = 0
+        for key, rate in self._limits:
+            result = _guard.call(
+                lambda key=key, rate=rate: hit(key, rate, now=self._now), when_down=_OPEN
+            )
+            self.retry_after = max(self.retry_after, result.retry_after)
+
+    def give_back(self) -> None:
+        for key, rate in self._limits:
+            _guard.call(lambda key=key, rate=rate: unhit(key, rate, now=self._now), when_down=None)
 
 
 def _seconds(wait: int) -> str:
@@ -80,19 +105,21 @@ class ThrottledLoginMixin:
 
     def clean(self):
         username = self.data.get("username", "") or ""
-        wait = retry_after(self.request, username)
-        if wait:
-            self.retry_after = wait
+        attempt = Attempt(self.request, username)
+        if attempt.retry_after:
+            attempt.give_back()
+            self.retry_after = attempt.retry_after
             raise forms.ValidationError(
                 "Too many failed sign-in attempts for this account or from your address. "
-                f"Try again in {_seconds(wait)}.",
+                f"Try again in {_seconds(attempt.retry_after)}.",
                 code=THROTTLED,
             )
         try:
-            return super().clean()
+            cleaned = super().clean()
         except forms.ValidationError:
-            record_failure(self.request, username)
-            raise
+            raise  # a failure: it stays counted
+        attempt.give_back()
+        return cleaned
 
 
 class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):

@@ -71,14 +71,15 @@ def hit(key: str, rate: Rate, *, now: float | None = None) -> Hit:
     return Hit(allowed=False, count=count, retry_after=max(1, math.ceil(ends_in)))
 
 
-def peek(key: str, rate: Rate, *, now: float | None = None) -> Hit:
-    """Whether one more hit against `key` would be within `rate`, without counting it: for
-    limits that count only some outcomes (failed sign-ins) but refuse before trying."""
-    cache_key, ends_in = _window(key, rate, now)
-    count = int(cache.get(cache_key) or 0)
-    if count < rate.limit:
-        return Hit(allowed=True, count=count, retry_after=0)
-    return Hit(allowed=False, count=count, retry_after=max(1, math.ceil(ends_in)))
+def unhit(key: str, rate: Rate, *, now: float) -> None:
+    """Take back a hit made at `now` (for limits that count only some outcomes: a sign-in
+    reserves its attempt with hit() before the password is checked, atomically, then gives it
+    back if it succeeded)."""
+    cache_key, _ = _window(key, rate, now)
+    try:
+        cache.decr(cache_key)
+    except ValueError:  # the window already expired: nothing left to take back
+        pass
 
 
 def _count(cache_key: str, *, timeout: int) -> int:

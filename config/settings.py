@@ -290,6 +290,10 @@ SPECTACULAR_SETTINGS.update(
         "SWAGGER_UI_DIST": "SIDECAR",
         "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
         "REDOC_DIST": "SIDECAR",
+        # No "valid" badge from validator.swagger.io (Swagger UI's default off localhost): the
+        # Content-Security-Policy blocks the third-party image (config.csp), and it would send
+        # the schema's URL there.
+        "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     }
 )
 SPECTACULAR_SETTINGS.update(

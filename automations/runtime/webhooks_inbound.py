@@ -81,6 +81,10 @@ def parse_body(body: bytes, content_type: str) -> Any:
                 )
             else:
                 form[key] = value
+        try:
+            jsonpolicy.check(form)  # NUL in a field (lone surrogates cannot come from UTF-8)
+        except jsonpolicy.JSONRefused as err:
+            raise refusal(err, under="body") from None
         return form
     if kind in ("", "application/json", "text/json") or kind.endswith("+json"):
         try:
@@ -111,16 +115,16 @@ def receive(
     if automation.webhook_secret:
         verify_signature(secret=automation.webhook_secret, body=body, headers=lowered)
     limit_inbound_webhook(automation=automation)  # 429 over AUTOMATIONS_WEBHOOK_RATE_LIMIT
-    payload = parse_body(body, content_type)
-    webhook = {
+    payload = parse_body(body, content_type)  # the body passed the JSON policy there
+    request_parts = {
         "method": method,
-        "body": payload,
         "headers": {k: v for k, v in lowered.items() if k not in HIDDEN_HEADERS},
         "query": dict(query),
     }
-    # The run stores this as JSON: the same policy as the body's, for headers, query and form
-    # fields too (NUL or a lone surrogate would be a 500 on PostgreSQL).
-    enforce_json_policy(webhook)
+    # The run stores these as JSON too: the same policy as the body's (NUL or a lone surrogate
+    # would be a 500 on PostgreSQL). Not the body again: its depth is counted from the body.
+    enforce_json_policy(request_parts)
+    webhook = {"method": method, "body": payload, **request_parts}
     webhook_id = (lowered.get("webhook-id") or "").strip()[:200]
     chain, _, _ = chain_for(cause=None, automation_id=automation.id, record_id=None)
     trigger_data = trigger_data_for(event=WEBHOOK, webhook=webhook)

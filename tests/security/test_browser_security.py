@@ -120,6 +120,19 @@ def test_the_swagger_uis_start_up_script_is_a_file(db):
     assert "SwaggerUIBundle" in script.content.decode()
 
 
+def test_the_swagger_ui_shows_no_third_party_validator_badge(db):
+    """Served from any host but localhost, Swagger UI adds an <img> from validator.swagger.io
+    (its default validatorUrl) with the schema's URL in it: the policy's img-src blocks it (a
+    violation on every docs page in production) and the URL would go to a third party. The
+    page's settings must turn the badge off (Swagger UI shows none for a null validatorUrl)."""
+    script = Client().get("/v1/docs?script").content.decode()
+
+    declared = script.split("const swaggerSettings = ", 1)[1].split(";\n", 1)[0]
+
+    assert "validatorUrl" in json.loads(declared)
+    assert json.loads(declared)["validatorUrl"] is None
+
+
 def _settings_with(**environ: str) -> dict:
     """Settings as a fresh process reads them from this environment."""
     code = (

@@ -21,6 +21,7 @@ from standardwebhooks import Webhook
 
 from automations.runtime import matching
 from automations.services import email_template_create
+from config import jsonpolicy
 from records.services import field_create, module_create
 from tests.factories import make_record
 from tests.runtime.support import make_automation
@@ -277,6 +278,20 @@ def test_a_refused_webhook_body_names_the_path_inside_the_body(world):
 
     assert response.status_code == 400
     assert list(response.json()["error"]["details"]) == ["body.order.total"]
+
+
+def test_a_webhook_body_as_deep_as_the_bound_allows_is_accepted(world):
+    """The body's depth is counted from the body, as its refusal message says (the bound is
+    MAX_DEPTH levels), not from the run's wrapper around it; one level more is refused."""
+    url = f"/v1/webhooks/{world['hook'].id}/hostile"
+    deepest = "[" * jsonpolicy.MAX_DEPTH + "]" * jsonpolicy.MAX_DEPTH
+
+    accepted = APIClient().post(url, deepest, content_type="application/json")
+    refused = APIClient().post(url, f"[{deepest}]", content_type="application/json")
+
+    assert accepted.status_code == 202, accepted.content[:300]
+    assert refused.status_code == 400
+    assert jsonpolicy.TOO_DEEP in refused.json()["error"]["message"]
 
 
 # --- the web: builder and the other forms --------------------------------------------------

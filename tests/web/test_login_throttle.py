@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -27,6 +29,16 @@ def _limits(settings):
     # Hashing is not what is tested here: a fast hasher keeps many sign-ins cheap.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     login_throttle._guard.reset()
+
+
+@pytest.fixture(autouse=True)
+def _one_window():
+    """Each test in one fixed minute window: its counts would otherwise start over if the real
+    clock crossed a minute while it ran (the tests check counts within one window). Frozen at the
+    window's first second; keys are unique per test (users, addresses), so tests share nothing."""
+    start = timezone.now().replace(second=1, microsecond=0)
+    with time_machine.travel(start, tick=False):
+        yield
 
 
 def _user(**extra):
@@ -168,3 +180,79 @@ def test_sign_in_works_while_the_cache_is_down(settings):
 
     assert _sign_in(client, user.username, PASSWORD).status_code == 302
     assert login_throttle._guard.is_down
+
+
+def _compatibility_spelling(name: str, variant: int) -> str:
+    """`name` with the letters picked by `variant`'s bits in their fullwidth form (U+FF41 for a):
+    another string, which Django's login form folds back to `name` (NFKC) before checking."""
+    return "".join(
+        chr(ord(c) + 0xFEE0) if c.isalpha() and variant >> (i % 8) & 1 else c
+        for i, c in enumerate(name)
+    )
+
+
+def test_the_account_limit_holds_for_fullwidth_spellings_of_the_name():
+    user = _user()
+    spellings = {_compatibility_spelling(user.username, variant) for variant in (1, 2, 4)}
+    assert len(spellings) == 3 and user.username not in spellings
+    for spelling in spellings:
+        # Each is the same account to the form: a wrong password fails as one for the user.
+        assert _sign_in(Client(REMOTE_ADDR=_address()), spelling, "wrong").status_code == 200
+
+    elsewhere = Client(REMOTE_ADDR=_address())
+    response = _sign_in(elsewhere, user.username, PASSWORD)
+
+    assert response.status_code == 429
+    assert not _signed_in(elsewhere)
+
+
+class _ParallelGuesses:
+    """An authentication backend for which every password is wrong, and which holds each check
+    until every attempt of the burst has either reached it or been refused: what a burst of
+    sign-ins sent at once looks like while password hashing keeps them all in flight."""
+
+    burst = 0
+    checked = 0
+    refused = 0
+    lock = threading.Condition()
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        cls = _ParallelGuesses
+        with cls.lock:
+            cls.checked += 1
+            cls.lock.notify_all()
+            cls.lock.wait_for(lambda: cls.checked + cls.refused >= cls.burst, timeout=20)
+        return None
+
+    def get_user(self, user_id):
+        return None
+
+
+def test_a_burst_of_parallel_guesses_gets_no_more_checks_than_the_limit(settings):
+    settings.AUTHENTICATION_BACKENDS = [f"{__name__}._ParallelGuesses"]
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = "100/min"
+    guesses = _ParallelGuesses
+    guesses.burst, guesses.checked, guesses.refused = 8, 0, 0
+    username = f"user-{uuid.uuid4().hex[:10]}"
+    statuses: list[int] = []
+
+    def guess() -> None:
+        try:
+            status = _sign_in(Client(REMOTE_ADDR=_address()), username, "guess").status_code
+            with guesses.lock:
+                statuses.append(status)
+                if status == 429:
+                    guesses.refused += 1
+                    guesses.lock.notify_all()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guess) for _ in range(guesses.burst)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    # The limit is 3 failures a minute: the other 5 guesses are refused before any check.
+    assert guesses.checked == 3
+    assert sorted(statuses) == [200] * 3 + [429] * 5
