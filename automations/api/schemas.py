@@ -249,7 +249,10 @@ class DryRunInSchema(serializers.Serializer):
 
 class PreviewErrorSchema(serializers.Serializer):
     code = serializers.CharField(
-        help_text="The code the run would fail with: template_render_failed, validation_error, record_not_found, ..."
+        help_text=(
+            "The code the run would fail with: template_render_failed, validation_error, "
+            "record_not_found, ..."
+        )
     )
     message = serializers.CharField()
 
