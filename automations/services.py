@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Workspace
 from automations import selectors
-from automations.definition import validate_definition
+from automations.definition import enabled_problems, validate_definition
 from automations.definition.common import type_name, unknown_keys
 from automations.engine.schedule import next_run_after
 from automations.engine.templates import validate_template_value
@@ -195,6 +195,13 @@ def automation_update(*, automation: Automation, user: Any, data: Mapping[str, A
     # Lock the row: two concurrent updates must not both write version N+1, and the columns
     # the engine updates (run_count, consecutive_failures) are not written from a stale copy.
     locked = Automation.objects.select_for_update().get(pk=automation.pk)
+    if data.keys() == {"enabled"}:
+        # Only a toggle: POST .../enable or .../disable, which do not re-validate. A definition
+        # stored before a newer save-time rule (a loopback webhook URL) must still be disabled.
+        problems = enabled_problems(data["enabled"])
+        if problems:
+            raise ValidationFailed(problems)
+        return _set_enabled(locked, data["enabled"])
     current = automation_definition(locked)
     merged = {**current, **data}
     new_type = merged["trigger"].get("type") if isinstance(merged["trigger"], Mapping) else None

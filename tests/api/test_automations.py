@@ -957,3 +957,18 @@ def test_openapi_schema_documents_the_automation_api(api):
         "/v1/email_templates",
     ):
         assert path in schema["paths"], path
+
+
+def test_patch_with_only_enabled_false_disables_a_definition_todays_checks_refuse(api):
+    """`{"enabled": false}` is the disable endpoint: it must work on an automation stored
+    before a save-time rule existed (here a loopback webhook URL, refused at save since),
+    as POST .../disable does, rather than re-validating the definition and answering 400."""
+    created = create(api, body=SEED_LEAD)
+    stored = [{"type": "call_webhook", "config": {"url": "http://127.0.0.1:9/hook"}}]
+    Automation.objects.filter(pk=created["id"]).update(actions=stored)
+
+    response = api.patch(f"/v1/automations/{created['id']}", {"enabled": False}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert (response.json()["data"]["enabled"], response.json()["data"]["version"]) == (False, 1)
+    assert Automation.objects.get(pk=created["id"]).enabled is False
