@@ -168,3 +168,14 @@ def test_a_url_whose_host_or_port_cannot_be_parsed_is_refused_at_save(api, url):
     [message] = response.json()["error"]["details"][PATH]
     assert "is not a valid URL" in message, message
     assert not Automation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "address"), [("http://[::1]/", "::1"), ("http://[::]/", "::"), ("http://[::2]/", "::2")]
+)
+def test_an_ipv6_address_is_named_as_written_not_as_the_ipv4_inside(api, url, address):
+    """::1 is IPv6's loopback, not "0.0.0.1" (the IPv4-compatible reading of ::/96)."""
+    response = api.post("/v1/automations", _definition(url), format="json")
+    assert response.json()["error"]["details"][PATH] == [
+        f"{address} is not a public address: webhooks may only call public hosts"
+    ]
