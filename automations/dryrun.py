@@ -9,6 +9,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from automations.actions import send_notification
+from automations.actions.base import ActionError
 from automations.context import template_context, user_snapshot
 from automations.definition import ACTION_TYPES
 from automations.engine.conditions import (
@@ -211,6 +213,12 @@ def _preview(
     preview: dict[str, Any] = {"type": kind, "config": rendered}
     if kind in RECORD_WRITES and isinstance(rendered, dict):
         _preview_record_write(preview, kind, rendered, automation)
+    elif kind == "send_notification" and isinstance(rendered, dict):
+        try:
+            # The rendered link is checked again when the run sends it (automations.links).
+            send_notification.checked_link(rendered.get("link"))
+        except ActionError as err:
+            preview["error"] = {"code": err.code, "message": err.message}
     return preview
 
 

@@ -66,8 +66,10 @@ def refusal(ip: IPAddress) -> str | None:
     candidates: list[IPAddress] = [ip] if inner is None else [inner]
     if inner is not None and ip.ipv4_mapped is None:
         # A translation prefix (NAT64, 6to4, Teredo, IPv4-compatible) must itself be public too;
-        # an IPv4-mapped address is simply its IPv4 address.
-        candidates.append(ip)
+        # an IPv4-mapped address is simply its IPv4 address. The address itself is judged
+        # first, so that ::1 is named as IPv6's loopback, not as the IPv4 "0.0.0.1" that the
+        # IPv4-compatible reading of ::/96 finds in it.
+        candidates.insert(0, ip)
     for candidate in candidates:
         # is_global alone has had gaps across Python versions (CPython issue 113171), so the
         # specific properties are checked too.

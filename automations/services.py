@@ -5,6 +5,7 @@ the in-process matching index once the transaction commits."""
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Workspace
 from automations import selectors
-from automations.definition import validate_definition
+from automations.definition import enabled_problems, validate_definition
 from automations.definition.common import type_name, unknown_keys
 from automations.engine.schedule import next_run_after
 from automations.engine.templates import validate_template_value
@@ -75,6 +76,15 @@ def automation_definition(automation: Automation) -> dict[str, Any]:
 def _versioned(definition: Mapping[str, Any]) -> dict[str, Any]:
     # History records what runs execute; the secret stays out of it.
     return {key: definition.get(key) for key in DEFINITION_PARTS}
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON: Python's 1 == True == 1.0 must not make an edit look like no change.
+    What cannot be dumped is no match: validate_definition then says what is wrong with it."""
+    try:
+        return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    except (TypeError, ValueError, RecursionError):
+        return False
 
 
 def _apply_definition(automation: Automation, cleaned: Mapping[str, Any]) -> None:
@@ -196,13 +206,27 @@ def automation_update(*, automation: Automation, user: Any, data: Mapping[str, A
     # the engine updates (run_count, consecutive_failures) are not written from a stale copy.
     locked = Automation.objects.select_for_update().get(pk=automation.pk)
     current = automation_definition(locked)
+    if all(
+        key in current and _same_json(value, current[key])
+        for key, value in data.items()
+        if key != "enabled"
+    ):
+        # Nothing but, perhaps, the state: POST .../enable or .../disable, which do not
+        # re-validate. A definition stored before a newer save-time rule (a loopback webhook
+        # URL) must still be disabled, alone or with its own values sent back.
+        if "enabled" not in data:
+            return locked
+        problems = enabled_problems(data["enabled"])
+        if problems:
+            raise ValidationFailed(problems)
+        return _set_enabled(locked, data["enabled"])
     merged = {**current, **data}
     new_type = merged["trigger"].get("type") if isinstance(merged["trigger"], Mapping) else None
     if new_type != WEBHOOK and "webhook_secret" not in data:
         merged.pop("webhook_secret", None)  # a secret belongs to the webhook trigger it signed
     cleaned = validate_definition(workspace=locked.workspace, data=merged, instance=locked)
 
-    changed = _versioned(cleaned) != _versioned(current) or (
+    changed = not _same_json(_versioned(cleaned), _versioned(current)) or (
         cleaned.get("webhook_secret", "") != locked.webhook_secret
     )
     if not changed:

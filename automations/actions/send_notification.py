@@ -37,15 +37,16 @@ class SendNotification(Action):
             user=membership.user,
             title=_text(config.get("title"), 200),
             message=_text(config.get("message"), 5000),
-            link=_link(config.get("link")),
+            link=checked_link(config.get("link")),
             run=ctx.run,
         )
         return {"notification_id": notification.id, "user_id": user_id}
 
 
-def _link(value: Any) -> str:
+def checked_link(value: Any) -> str:
     """The rendered link, checked again: a template's data may render `javascript:...` or
-    `//evil.example` where the saved literal start could not tell."""
+    `//evil.example` where the saved literal start could not tell. Raises the ActionError the
+    run fails with (the dry run shows the same one)."""
     link = "" if value is None else str(value).strip()
     problem = links.link_problem(link) if link else None
     if problem:

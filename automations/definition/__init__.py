@@ -90,6 +90,13 @@ _WEBHOOK_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 _WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 (a format prefix, not a secret)
 
 
+def enabled_problems(enabled: Any) -> Problems:
+    """`enabled` must be a boolean (a definition's, or a PATCH's that only toggles it)."""
+    if not isinstance(enabled, bool):
+        return [("enabled", f"must be true or false, got {type_name(enabled)}")]
+    return []
+
+
 def validate_definition(
     *, workspace: Workspace, data: Mapping[str, Any], instance: Automation | None = None
 ) -> dict[str, Any]:
@@ -115,8 +122,7 @@ def validate_definition(
     elif len(description) > MAX_DESCRIPTION_LENGTH:
         problems.append(("description", f"must be at most {MAX_DESCRIPTION_LENGTH} characters"))
     enabled = data.get("enabled", False)
-    if not isinstance(enabled, bool):
-        problems.append(("enabled", f"must be true or false, got {type_name(enabled)}"))
+    problems += enabled_problems(enabled)
 
     trigger_problems, trigger, ctx = _validate_trigger(
         workspace=workspace, trigger=data.get("trigger"), instance=instance

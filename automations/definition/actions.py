@@ -201,23 +201,27 @@ def _send_notification(config: Mapping[str, Any], ctx: DefinitionContext, path: 
 
 def _literal_host(url: str) -> str | None:
     """The host of a webhook URL when its text fixes it (a template may follow the host, as in
-    `https://10.0.0.1/{{record.id}}`, but not be part of it), as requests will parse it."""
+    `https://10.0.0.1/{{record.id}}`, but not be part of it), as requests will parse it.
+    Raises LocationParseError when requests could never parse that authority (a port past
+    65535, a bad IDNA label): every run would fail on it."""
     literal = url.strip().split("{{")[0].split("{%")[0]
     scheme, sep, rest = literal.partition("://")
     ends = [i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0]
     if not sep or (not ends and literal != url.strip()):
         return None  # no scheme yet, or the authority runs into a template
     authority = rest[: min(ends)] if ends else rest
-    try:
-        return parse_url(f"{scheme}://{authority}/").host
-    except LocationParseError:
-        return None  # url_problems says what is wrong with it
+    return parse_url(f"{scheme}://{authority}/").host
 
 
 def _webhook_url_problems(value: Any, path: str) -> Problems:
     """An http(s) URL, refused at once when its host can never be allowed (the same rule as the
     connection's, automations.netguard); templated hosts are checked when the webhook runs."""
-    host = _literal_host(value) if isinstance(value, str) else None
+    try:
+        host = _literal_host(value) if isinstance(value, str) else None
+    except LocationParseError:
+        # Django's URLValidator takes any 5-digit port and skips templated URLs; requests
+        # would refuse this one at every run (and a private host behind it was never judged).
+        return [(path, f"{value.strip()!r} is not a valid URL")]
     reason = host_refusal(host) if host and not settings.AUTOMATIONS_ALLOW_PRIVATE_URLS else None
     if reason:
         return [(path, f"{reason}: webhooks may only call public hosts")]

@@ -957,3 +957,52 @@ def test_openapi_schema_documents_the_automation_api(api):
         "/v1/email_templates",
     ):
         assert path in schema["paths"], path
+
+
+def test_patch_with_only_enabled_false_disables_a_definition_todays_checks_refuse(api):
+    """`{"enabled": false}` is the disable endpoint: it must work on an automation stored
+    before a save-time rule existed (here a loopback webhook URL, refused at save since),
+    as POST .../disable does, rather than re-validating the definition and answering 400."""
+    created = create(api, body=SEED_LEAD)
+    stored = [{"type": "call_webhook", "config": {"url": "http://127.0.0.1:9/hook"}}]
+    Automation.objects.filter(pk=created["id"]).update(actions=stored)
+
+    response = api.patch(f"/v1/automations/{created['id']}", {"enabled": False}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert (response.json()["data"]["enabled"], response.json()["data"]["version"]) == (False, 1)
+    assert Automation.objects.get(pk=created["id"]).enabled is False
+
+
+def test_patch_with_unchanged_values_and_enabled_false_disables_such_a_definition_too(api):
+    """The same values sent back beside `"enabled": false` change nothing but the state: they
+    are not a reason to re-validate (and refuse) what was stored before a newer rule."""
+    created = create(api, body=SEED_LEAD)
+    stored = [{"type": "call_webhook", "config": {"url": "http://127.0.0.1:9/hook"}}]
+    Automation.objects.filter(pk=created["id"]).update(actions=stored)
+
+    response = api.patch(
+        f"/v1/automations/{created['id']}",
+        {"name": created["name"], "actions": stored, "enabled": False},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    assert (response.json()["data"]["enabled"], response.json()["data"]["version"]) == (False, 1)
+
+
+def test_patch_sending_1_where_true_is_stored_is_a_change(api):
+    """Unchanged means the same JSON: 1 is not true (Python's 1 == True must not hide an edit)."""
+
+    def actions(flag):
+        config = {"url": "https://example.com/hook", "body": {"flag": flag}}
+        return [{"type": "call_webhook", "config": config}]
+
+    created = create(api, body={**SEED_LEAD, "actions": actions(True)})
+
+    data = api.patch(
+        f"/v1/automations/{created['id']}", {"actions": actions(1)}, format="json"
+    ).json()["data"]
+
+    assert (data["actions"][0]["config"]["body"], data["version"]) == ({"flag": 1}, 2)
+    assert data["enabled"] is False

@@ -573,3 +573,35 @@ def test_a_definition_stored_too_deep_previews_as_an_error_not_a_500(api, tenant
     [preview] = response.json()["data"]["actions_preview"]
     assert preview["error"]["code"] == "template_render_failed"
     assert "nested" in preview["error"]["message"]
+
+
+@pytest.mark.parametrize("name", ["javascript:alert(1)", "/\\evil.example/phish"])
+def test_a_notification_link_the_run_would_refuse_previews_as_that_error(api, tenant, name):
+    """The link is checked again once rendered (automations.links); the dry run, where a
+    change is tested before it is enabled, must show that refusal, not the link as sendable."""
+    automation = create(
+        api,
+        {
+            "name": "Notify",
+            "trigger": {"type": "record.created", "module": "contacts"},
+            "actions": [
+                {
+                    "type": "send_notification",
+                    "config": {
+                        "user_id": tenant.user.id,
+                        "title": "New contact",
+                        "message": "m",
+                        "link": "{{record.name}}",
+                    },
+                }
+            ],
+        },
+    )
+    record = make_record(tenant, "contacts", name=name)
+
+    data = dry_run(api, automation["id"], {"record_id": record.id}).json()["data"]
+
+    [preview] = data["actions_preview"]
+    assert preview["config"]["link"] == name
+    assert preview["error"]["code"] == "validation_error", preview
+    assert preview["error"]["message"].startswith(f"The link rendered as {name!r} was refused")

@@ -148,3 +148,34 @@ def test_the_builder_shows_the_refusal_beside_the_url(tenant):
     assert f'data-error-for="{PATH}"' in html
     assert "169.254.169.254 is not a public address" in html
     assert not Automation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:99999/hook",  # a private literal behind a port no URL can have
+        "http://[::1]:65536/{{record.id}}",
+        "https://example.com:99999/hook",
+        "http://[::1/hook",
+    ],
+)
+def test_a_url_whose_host_or_port_cannot_be_parsed_is_refused_at_save(api, url):
+    """requests parses the URL with urllib3 and would refuse it at every run: so is it at
+    save (Django's URLValidator takes any 5-digit port, and skips templated URLs)."""
+    response = api.post("/v1/automations", _definition(url), format="json")
+
+    assert response.status_code == 400, response.json()
+    [message] = response.json()["error"]["details"][PATH]
+    assert "is not a valid URL" in message, message
+    assert not Automation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "address"), [("http://[::1]/", "::1"), ("http://[::]/", "::"), ("http://[::2]/", "::2")]
+)
+def test_an_ipv6_address_is_named_as_written_not_as_the_ipv4_inside(api, url, address):
+    """::1 is IPv6's loopback, not "0.0.0.1" (the IPv4-compatible reading of ::/96)."""
+    response = api.post("/v1/automations", _definition(url), format="json")
+    assert response.json()["error"]["details"][PATH] == [
+        f"{address} is not a public address: webhooks may only call public hosts"
+    ]
