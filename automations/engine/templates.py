@@ -27,7 +27,8 @@ import datetime as dt
 import decimal
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -156,6 +157,15 @@ class _SafeContext(RenderContext):
         if isinstance(key, str) and key.startswith("_"):
             raise KeyError(key)
         return super().get_item(obj, key)
+
+    @contextmanager
+    def loop(self, namespace: Mapping[str, object], forloop: Any) -> Iterator[RenderContext]:
+        # Liquid bounds one loop (and those nested in it); the render's budget bounds all its
+        # loops together, side by side too (``for`` and ``tablerow`` both come here).
+        self.raise_for_loop_limit(forloop.length)
+        limits.current_budget().spend_iterations(forloop.length)
+        with super().loop(namespace, forloop) as context:
+            yield context
 
     def get_buffer(self, buf: TextIO | None = None) -> StringIO:
         carry = buf.size if isinstance(buf, LimitedStringIO) else 0

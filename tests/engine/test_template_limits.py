@@ -92,6 +92,14 @@ def render_field(source: str) -> TemplateError:
             "{% assign x = x | concat: x | slice: 0, 5000 %}{% endfor %}{{ x | size }}",
             "too much work",
         ),
+        # Loops side by side escaped Liquid's loop limit (it bounds one loop and the loops
+        # nested in it): 200 empty loops of 10,000 in 7.6 KB ran 2,000,000 times, 19 s.
+        ("{% for i in (1..10000) %}{% endfor %}" * 200, "loops run more than 100,000 times"),
+        (  # tablerow counts too (ten full loops, then a ten-cell table)
+            "{% for i in (1..10000) %}{% endfor %}" * 10
+            + "{% tablerow i in (1..10) %}{% endtablerow %}",
+            "loops run more than 100,000 times",
+        ),
     ],
 )
 def test_resource_bombs_fail_fast_as_a_template_error_naming_the_field(
@@ -134,6 +142,14 @@ def test_numbers_in_range_still_compute() -> None:
         "c": "{{ 7 | modulo: 3 }}",
     }
     assert render_value(config, {}) == {"a": 15.0, "b": 13.5, "c": 1}
+
+
+def test_loops_within_the_render_budget_still_run() -> None:
+    # Ten loops of the largest list a template may walk, and loops nested to that size.
+    side_by_side = "{% for i in (1..10000) %}{% endfor %}" * 10 + "done"
+    nested = "{% for i in (1..100) %}{% for j in (1..100) %}{% endfor %}{% endfor %}ok"
+    assert render_value({"a": side_by_side}, {}) == {"a": "done"}
+    assert render_value({"b": nested}, {}) == {"b": "ok"}
 
 
 def test_one_field_under_the_limit_renders_whole() -> None:
