@@ -70,7 +70,7 @@ def test_a_user_id_that_renders_to_no_id_is_a_permanent_failure(tenant, rendered
     make_record(tenant, "deals", name=rendered)
     drain()
     run = runs_of(automation)[0]
-    assert (run.status, run.error_code, run.attempts) == ("failed", "user_not_member", 0)
+    assert (run.status, run.error_code, run.attempts) == ("failed", "user_not_member", 1)
     assert "is not a user id" in run.error_message
     assert not Notification.objects.exists()
 
