@@ -56,7 +56,10 @@ TEMPLATE_ROOTS: frozenset[str] = frozenset(
 )
 # Always present on a record, whatever fields its module declares.
 RECORD_SYSTEM_FIELDS: frozenset[str] = frozenset({"id", "module", "created_at", "updated_at"})
-_MAX_CONTEXT_DEPTH = 32
+# Context data is JSON the policy let in (an inbound webhook's body at most JSON_MAX_DEPTH deep),
+# held two levels down (webhook > body). At 32, a payload the entrance accepted (33 to 64 deep)
+# failed every action of its run, even a config with no template in it.
+_MAX_CONTEXT_DEPTH = JSON_MAX_DEPTH + 2
 # Errors user data can provoke inside filters; they fail the render, never the worker. The
 # limits make MemoryError and RecursionError unlikely; they are still a render's failure.
 _RENDER_ERRORS = (

@@ -17,6 +17,8 @@ from automations.engine.templates import (
     render_string,
     render_value,
 )
+from config import jsonpolicy
+from config.jsonpolicy import MAX_DEPTH as JSON_MAX_DEPTH
 
 NOW = dt.datetime(2024, 1, 17, 10, 0, tzinfo=dt.UTC)
 RECORD = {
@@ -395,3 +397,15 @@ def test_carriage_returns_in_data_survive_rendering() -> None:
 def test_huge_output_is_stopped(ctx: dict[str, Any]) -> None:
     with pytest.raises(TemplateError, match="output is longer than 1,000,000 characters"):
         render_string("{% for i in (1..9000) %}{{v}}{% endfor %}", {"v": "x" * 200})
+
+
+def test_a_webhook_body_as_deep_as_the_json_policy_allows_still_renders() -> None:
+    # The inbound entrance takes bodies up to the policy's depth; the template context refused
+    # anything past 32 levels, so such a run failed every action, even one with no template.
+    depth = JSON_MAX_DEPTH  # the deepest body the policy accepts
+    body_text = '{"a":' * depth + "1" + "}" * depth
+    body = jsonpolicy.loads(body_text)  # what the entrance accepts
+    context = build_context(webhook={"body": body, "headers": {}, "query": {}})
+    path = ".a" * depth
+    config = {"title": "no template", "deep": f"{{{{ webhook.body{path} }}}}"}
+    assert templates.render_value(config, context) == {"title": "no template", "deep": 1}
