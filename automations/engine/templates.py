@@ -27,8 +27,7 @@ import datetime as dt
 import decimal
 import json
 import math
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -161,14 +160,16 @@ class _SafeContext(RenderContext):
             raise KeyError(key)
         return super().get_item(obj, key)
 
-    @contextmanager
-    def loop(self, namespace: Mapping[str, object], forloop: Any) -> Iterator[RenderContext]:
-        # Liquid bounds one loop (and those nested in it); the render's budget bounds all its
-        # loops together, side by side too (``for`` and ``tablerow`` both come here).
-        self.raise_for_loop_limit(forloop.length)
-        limits.current_budget().spend_iterations(forloop.length)
-        with super().loop(namespace, forloop) as context:
-            yield context
+    def stopindex(self, key: str, index: int | None = None) -> int:
+        # Every ``for`` and ``tablerow`` loop passes here (LoopExpression._slice) with the
+        # index it stops at: the items it walks, the ones its ``offset`` skips included, since
+        # islice steps through those one by one ((1..10^15) offset: 10^15-10 ran for hours,
+        # before the loop's own limit saw a length of 10). Liquid's limit bounds one loop and
+        # those nested in it; the render's budget bounds all its loops together.
+        if index is not None:
+            self.raise_for_loop_limit(index)
+            limits.current_budget().spend_iterations(index)
+        return super().stopindex(key, index)
 
     def get_buffer(self, buf: TextIO | None = None) -> StringIO:
         carry = buf.size if isinstance(buf, LimitedStringIO) else 0
