@@ -27,6 +27,7 @@ import datetime as dt
 import decimal
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -418,6 +419,46 @@ class _Compiled:
     single: Expression | None
 
 
+# Python's names for the kinds of values, as some of Liquid's own messages quote them ("'<' and
+# '>' are not supported between 'int' and 'list'", "expected an integer, found str").
+_KIND_WORDS = {
+    "int": "a number",
+    "float": "a number",
+    "Decimal": "a number",
+    "bool": "true/false",
+    "str": "text",
+    "list": "a list",
+    "tuple": "a list",
+    "range": "a range",
+    "dict": "an object",
+    "NoneType": "nothing",
+    "date": "a date",
+    "datetime": "a date",
+    "_UtcDateTime": "a date",
+}
+_COMPARED = re.compile(
+    r"^'(<' and '>|in' and 'contains)' are not supported between '(\w+)' and '(\w+)'"
+)
+_EXPECTED_INTEGER = re.compile(r"^expected an integer, found (\w+)$")
+_LONG_INTEGER = re.compile(r"^integer string conversion limit \((\d+)\) reached.*")
+
+
+def _kind_words(name: str) -> str:
+    return _KIND_WORDS.get(name, "a value" if name[:1].isupper() or name[:1] == "_" else name)
+
+
+def _in_user_words(message: str) -> str:
+    """A Liquid message without Python's type names or its integer conversion limit."""
+    if match := _COMPARED.match(message):
+        operators = "'<' and '>'" if match[1].startswith("<") else "'contains'"
+        return f"{operators} cannot compare {_kind_words(match[2])} with {_kind_words(match[3])}"
+    if match := _EXPECTED_INTEGER.match(message):
+        return f"expected a whole number, found {_kind_words(match[1])}"
+    if match := _LONG_INTEGER.match(message):
+        return f"expected a whole number, found a number with more than {int(match[1]):,} digits"
+    return message
+
+
 def _error_message(err: BaseException) -> str:
     # Never a Python exception's own text: it speaks of types and arguments the user never
     # wrote. Liquid's messages (and ours, raised as Liquid errors) are for users.
@@ -428,7 +469,7 @@ def _error_message(err: BaseException) -> str:
     if not isinstance(err, LiquidError):
         return "the template could not be rendered with this data"
     where = err.context()
-    message = str(err.message)
+    message = _in_user_words(str(err.message))
     if len(message) > _MAX_MESSAGE_CHARS:  # some of Liquid's messages quote the data
         message = message[:_MAX_MESSAGE_CHARS] + "…"
     return f"{message} (line {where[0]}, column {where[1] + 1})" if where else message

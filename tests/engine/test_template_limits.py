@@ -229,6 +229,31 @@ def test_no_python_in_any_render_error(source: str) -> None:
             assert python not in message, message
 
 
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        # Liquid's own messages named Python's types and its integer conversion limit.
+        ("{% if record.list > 1 %}{% endif %}", "'<' and '>' cannot compare a number with a list"),
+        ("{% if record.obj < 'a' %}{% endif %}", "'<' and '>' cannot compare an object with text"),
+        ("{% if 5 contains record.obj %}{% endif %}", "'contains' cannot compare a number with"),
+        ("{% for i in (1..3) limit: 'x' %}{% endfor %}", "expected a whole number, found text"),
+        ("{% for i in (1..3) offset: record.list %}{% endfor %}", "found a list"),
+        (
+            "{% for i in (1..3) limit: record.huge_text %}{% endfor %}",
+            "found a number with more than 4,300 digits",
+        ),
+    ],
+)
+def test_liquid_messages_speak_of_values_not_python_types(source: str, words: str) -> None:
+    context = {"record": {"list": [1, 2], "obj": {"a": 1}, "huge_text": "9" * 5000}}
+    with pytest.raises(TemplateError) as caught:
+        render_value({"x": source}, context)
+    message = str(caught.value)
+    assert words in message, message
+    for python in ("'int'", "'str'", "'list'", "'dict'", " str", "4300", "conversion"):
+        assert python not in message, message
+
+
 def test_a_logged_copy_is_truncated_and_says_how_much() -> None:
     value = {"a": "k" * 5_000, "b": ["short", "m" * 2_001], "c": 7}
     copy = limits.truncated_copy(value)
