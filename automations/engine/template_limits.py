@@ -122,8 +122,8 @@ class Budget:
         self.work_left -= units
         if self.work_left < 0:
             raise TemplateLimitError(
-                "the template does too much work (its filters read and write more than "
-                f"{_count(MAX_WORK)} characters and items in one render); simplify it"
+                "the template does too much work (its filters and comparisons read and write "
+                f"more than {_count(MAX_WORK)} characters and items in one render); simplify it"
             )
 
     def spend_output(self, chars: int) -> None:

@@ -114,6 +114,24 @@ def render_field(source: str) -> TemplateError:
             "{% tablerow i in (1..999999999999999) offset: 999999999999990 %}{% endtablerow %}",
             "loop iteration limit reached",
         ),
+        # Comparisons are no filters, yet walk whole values: 10 loops of 10,000 `contains` on a
+        # 10,000-item list took 12 s, and `x in range` walks the range for anything but an int.
+        (
+            "{% assign l = record.name | split: '' %}"
+            + "{% for i in (1..10000) %}{% if l contains 'y' %}{% endif %}{% endfor %}" * 10,
+            "too much work",
+        ),
+        (
+            "{% assign l = record.name | split: '' %}"
+            + "{% for i in (1..10000) %}{% if l == l %}{% endif %}{% endfor %}" * 10,
+            "too much work",
+        ),
+        ("{% if (1..999999999999999) contains 'x' %}{% endif %}", "too much work"),
+        (
+            "{% assign l = record.name | split: '' %}"
+            + "{% for i in (1..10000) %}{% case l %}{% when l %}{% endcase %}{% endfor %}" * 10,
+            "too much work",
+        ),
         (  # skipped items count towards the render's loop budget too
             "{% for i in (1..10000) offset: 9999 %}{% endfor %}" * 11,
             "loops run more than 100,000 times",
@@ -168,6 +186,8 @@ def test_loops_within_the_render_budget_still_run() -> None:
     nested = "{% for i in (1..100) %}{% for j in (1..100) %}{% endfor %}{% endfor %}ok"
     assert render_value({"a": side_by_side}, {}) == {"a": "done"}
     assert render_value({"b": nested}, {}) == {"b": "ok"}
+    compared = "{% for i in (1..1000) %}{% if i == 5 or i > 998 %}{{ i }}{% endif %}{% endfor %}"
+    assert render_value({"e": compared}, {}) == {"e": "59991000"}
     offsets = "{% for i in (1..100) offset: 50 limit: 3 %}{{ i }}{% endfor %}"
     resumed = "{% for i in (1..9) limit: 2 %}{{ i }}{% endfor %}|"
     resumed += "{% for i in (1..9) offset: continue limit: 2 %}{{ i }}{% endfor %}"
