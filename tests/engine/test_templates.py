@@ -409,3 +409,19 @@ def test_a_webhook_body_as_deep_as_the_json_policy_allows_still_renders() -> Non
     path = ".a" * depth
     config = {"title": "no template", "deep": f"{{{{ webhook.body{path} }}}}"}
     assert templates.render_value(config, context) == {"title": "no template", "deep": 1}
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # Liquid's text filters wrote str(None): "John None", "a,None", "Noneohn".
+        ("{{ record.first | append: ' ' | append: record.last }}", "John "),
+        ("{{ record.first | prepend: record.last }}", "John"),
+        ("{{ record.first | replace: 'J', record.last }}", "ohn"),
+        ("{{ record.tags | join: ',' }}", "a,,3"),
+        ("{{ record.tags | join: record.last }}", "a3"),
+    ],
+)
+def test_a_field_with_no_value_is_empty_text_in_text_filters(source: str, expected: str) -> None:
+    context = {"record": {"first": "John", "last": None, "tags": ["a", None, 3]}}
+    assert render_value({"x": source}, context) == {"x": expected}
