@@ -276,7 +276,12 @@ def _date_format(value: Any, fmt: Any, tz: Any = None) -> str | None:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError) as err:
         raise FilterArgumentError(f"date_format: unknown timezone {zone!r}", token=None) from err
-    return pendulum.instance(moment).in_timezone(zone).format(fmt)
+    try:
+        return pendulum.instance(moment).in_timezone(zone).format(fmt)
+    except (OverflowError, ValueError) as err:  # 9999-12-31T23:00Z is in year 10000 in Kiritimati
+        raise FilterArgumentError(
+            f"date_format: the moment is out of range in timezone {zone!r}", token=None
+        ) from err
 
 
 @math_filter

@@ -425,3 +425,15 @@ def test_a_webhook_body_as_deep_as_the_json_policy_allows_still_renders() -> Non
 def test_a_field_with_no_value_is_empty_text_in_text_filters(source: str, expected: str) -> None:
     context = {"record": {"first": "John", "last": None, "tags": ["a", None, 3]}}
     assert render_value({"x": source}, context) == {"x": expected}
+
+
+@pytest.mark.parametrize(
+    ("moment", "zone"),
+    [("9999-12-31T23:00:00Z", "Pacific/Kiritimati"), ("0001-01-01T00:00:00Z", "America/New_York")],
+)
+def test_date_format_past_the_last_or_first_year_in_a_timezone_says_so(moment, zone) -> None:
+    # Was "date_format cannot be applied to text": the input is fine, the timezone moves it
+    # into year 10000 (or year 0).
+    source = f"{{{{ '{moment}' | date_format: 'YYYY', '{zone}' }}}}"
+    with pytest.raises(TemplateError, match=f"out of range in timezone '{zone}'"):
+        render_value({"x": source}, {})
