@@ -77,7 +77,7 @@ def parse_number(value: Any) -> Decimal:
             message = TOO_PRECISE if "e-" in text.lower() else TOO_LARGE
             raise NumberOutOfRange(f"{message}; got {shown(value)}") from None
     else:
-        raise NumberError(f"must be a number, got {type(value).__name__}")
+        raise NumberError(f"must be a number, got {shown(value)}")  # the value, not a type name
     if not number.is_finite():
         raise NumberError("must be a finite number")
     _check_bounds(number, value)

@@ -46,7 +46,7 @@ def parse_moment(value: date | datetime | str) -> date | datetime:
     if isinstance(value, date):
         return value
     if not isinstance(value, str):
-        raise MomentError(f"must be an ISO 8601 date or date and time, got {type(value).__name__}")
+        raise MomentError(f"must be an ISO 8601 date or date and time, got {_shown(value)}")
     text = value.strip()
     if not text or not text[0].isdigit():
         raise MomentError(f"must be an ISO 8601 date or date and time, got {_shown(value)}")

@@ -20,6 +20,7 @@ from config.timestamps import (
     parse_instant,
     parse_moment,
 )
+from config.user_ids import user_id_value
 
 MAX_TEXT_LENGTH = 10_000
 _email = EmailValidator()
@@ -42,7 +43,7 @@ def _number(value: Any) -> int | float:
 def parse_datetime_value(value: Any) -> datetime:
     """An aware UTC datetime from an ISO 8601 string, a datetime or a date (midnight UTC)."""
     if not isinstance(value, (str, date)):
-        raise FieldValueError(f"must be an ISO 8601 date and time, got {type(value).__name__}")
+        raise FieldValueError(f"must be an ISO 8601 date and time, got {shown(value)}")
     try:
         return parse_instant(value)
     except MomentOutOfRange as err:
@@ -57,7 +58,7 @@ def _date(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if not isinstance(value, str):
-        raise FieldValueError(f"must be a date (YYYY-MM-DD), got {type(value).__name__}")
+        raise FieldValueError(f"must be a date (YYYY-MM-DD), got {shown(value)}")
     try:
         moment = parse_moment(value)
     except MomentOutOfRange as err:
@@ -81,7 +82,7 @@ def _boolean(value: Any) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
         return value.strip().lower() in ("true", "1", "yes")
-    raise FieldValueError(f"must be true or false, got {value!r}")
+    raise FieldValueError(f"must be true or false, got {shown(value)}")
 
 
 def _text(value: Any) -> str:
@@ -132,14 +133,11 @@ def _reference(value: Any) -> str:
 
 
 def _user(value: Any) -> int:
-    if isinstance(value, bool):
-        raise FieldValueError("must be a user id")
-    try:
-        user_id = int(str(value).strip())
-    except ValueError:
-        raise FieldValueError(f"must be a user id, got {value!r}") from None
-    if user_id < 1:
-        raise FieldValueError(f"must be a user id, got {value!r}")
+    # The one rule of config.user_ids: ASCII digits within bigint ("١٢" is not user 12, and
+    # 5,000 digits are not a user either), quoted cut short.
+    user_id = user_id_value(value)
+    if user_id is None:
+        raise FieldValueError(f"must be a user id, got {shown(value)}")
     return user_id
 
 

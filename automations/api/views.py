@@ -46,6 +46,7 @@ from config.api.views import (
     json_object,
     reject_unknown_keys,
 )
+from config.numbers import shown
 from config.rows import value_rows
 from config.timestamps import MomentError, MomentOutOfRange, iso, parse_instant
 from records.fieldtypes import FieldValueError, clean_value
@@ -287,7 +288,12 @@ def _since_param(request: Request) -> datetime | None:
         raise ValidationFailed([("since", str(err))]) from None
     except MomentError:
         raise ValidationFailed(
-            [("since", f"must be an ISO 8601 timestamp such as 2024-01-15T00:00:00Z, got {raw!r}")]
+            [
+                (
+                    "since",
+                    f"must be an ISO 8601 timestamp such as 2024-01-15T00:00:00Z, got {shown(raw)}",
+                )
+            ]
         ) from None
 
 

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from config.numbers import NumberError, NumberOutOfRange, parse_number
+from config.numbers import NumberError, NumberOutOfRange, parse_number, shown
 from config.timestamps import MomentError, MomentOutOfRange, parse_moment
 
 OPERATORS: tuple[str, ...] = (
@@ -652,13 +652,13 @@ def _value_type_error(value: Any, field_type: str) -> str | None:
             return f"value for a number field {err}"
     if field_type in ("date", "datetime"):
         if not isinstance(value, str):
-            return f"value for a {field_type} field must be an ISO 8601 date, got {value!r}"
+            return f"value for a {field_type} field must be an ISO 8601 date, got {shown(value)}"
         try:
             parse_moment(value)
         except MomentOutOfRange as err:
             return f"value for a {field_type} field {err}"
         except MomentError:
-            return f"value for a {field_type} field must be an ISO 8601 date, got {value!r}"
+            return f"value for a {field_type} field must be an ISO 8601 date, got {shown(value)}"
     if field_type == "boolean" and not isinstance(value, bool):
-        return f"value for a boolean field must be true or false, got {value!r}"
+        return f"value for a boolean field must be true or false, got {shown(value)}"
     return None

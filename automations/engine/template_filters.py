@@ -425,6 +425,7 @@ class GuardedFilter:
         if self.spec.numeric:
             left = _bounded_number_input(name, left)
             args = tuple(_bounded_number_input(name, arg) for arg in args)
+        left, args = _nothing_as_empty_text(name, self.spec, left, args)
         _check_growth(name, left, args)
         budget.spend_work(work)
         if self.takes_environment:
@@ -457,6 +458,21 @@ def _liquid_message(name: str, err: LiquidError, left: Any) -> str:
         return f"{name} cannot be applied to {describe(left)}"
     message = str(err.message)
     return message if message.startswith(f"{name}:") else f"{name}: {message}"
+
+
+def _nothing_as_empty_text(
+    name: str, spec: FilterSpec, left: Any, args: tuple[Any, ...]
+) -> tuple[Any, tuple[Any, ...]]:
+    """A null (a record field with no value) is empty text where text is expected, as
+    Liquid's output says it: Liquid's text filters write str(None), so ``append:
+    record.last_name`` gave "John None" and ``join`` gave "a,None"."""
+    args = tuple(
+        "" if arg is None and i < len(spec.params) and spec.params[i].kind is Kind.TEXT else arg
+        for i, arg in enumerate(args)
+    )
+    if name == "join" and isinstance(left, (list, tuple)) and None in left:
+        left = ["" if item is None else item for item in left]
+    return left, args
 
 
 def _bounded_number_input(name: str, value: Any) -> Any:

@@ -27,7 +27,8 @@ import datetime as dt
 import decimal
 import json
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -37,7 +38,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pendulum
 from liquid import BoundTemplate, Environment, RenderContext, Undefined
+from liquid.builtin.expressions import logical as liquid_logical
 from liquid.builtin.output import OutputNode
+from liquid.builtin.tags import case_tag as liquid_case_tag
 from liquid.exceptions import FilterArgumentError, LiquidError
 from liquid.expression import Expression
 from liquid.filter import liquid_filter, math_filter, num_arg
@@ -55,7 +58,10 @@ TEMPLATE_ROOTS: frozenset[str] = frozenset(
 )
 # Always present on a record, whatever fields its module declares.
 RECORD_SYSTEM_FIELDS: frozenset[str] = frozenset({"id", "module", "created_at", "updated_at"})
-_MAX_CONTEXT_DEPTH = 32
+# Context data is JSON the policy let in (an inbound webhook's body at most JSON_MAX_DEPTH deep),
+# held two levels down (webhook > body). At 32, a payload the entrance accepted (33 to 64 deep)
+# failed every action of its run, even a config with no template in it.
+_MAX_CONTEXT_DEPTH = JSON_MAX_DEPTH + 2
 # Errors user data can provoke inside filters; they fail the render, never the worker. The
 # limits make MemoryError and RecursionError unlikely; they are still a render's failure.
 _RENDER_ERRORS = (
@@ -156,6 +162,17 @@ class _SafeContext(RenderContext):
         if isinstance(key, str) and key.startswith("_"):
             raise KeyError(key)
         return super().get_item(obj, key)
+
+    def stopindex(self, key: str, index: int | None = None) -> int:
+        # Every ``for`` and ``tablerow`` loop passes here (LoopExpression._slice) with the
+        # index it stops at: the items it walks, the ones its ``offset`` skips included, since
+        # islice steps through those one by one ((1..10^15) offset: 10^15-10 ran for hours,
+        # before the loop's own limit saw a length of 10). Liquid's limit bounds one loop and
+        # those nested in it; the render's budget bounds all its loops together.
+        if index is not None:
+            self.raise_for_loop_limit(index)
+            limits.current_budget().spend_iterations(index)
+        return super().stopindex(key, index)
 
     def get_buffer(self, buf: TextIO | None = None) -> StringIO:
         carry = buf.size if isinstance(buf, LimitedStringIO) else 0
@@ -259,7 +276,12 @@ def _date_format(value: Any, fmt: Any, tz: Any = None) -> str | None:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError) as err:
         raise FilterArgumentError(f"date_format: unknown timezone {zone!r}", token=None) from err
-    return pendulum.instance(moment).in_timezone(zone).format(fmt)
+    try:
+        return pendulum.instance(moment).in_timezone(zone).format(fmt)
+    except (OverflowError, ValueError) as err:  # 9999-12-31T23:00Z is in year 10000 in Kiritimati
+        raise FilterArgumentError(
+            f"date_format: the moment is out of range in timezone {zone!r}", token=None
+        ) from err
 
 
 @math_filter
@@ -286,6 +308,41 @@ def _json(value: Any) -> str:
     return json.dumps(to_json_value(value), ensure_ascii=False)
 
 
+def _comparison_cost(value: Any) -> int:
+    if isinstance(value, (str, list, tuple, Mapping, range)):
+        try:
+            return len(value)
+        except OverflowError:  # a range longer than any index
+            return limits.MAX_WORK + 1
+    return 1
+
+
+def _charged(compare: Callable[..., bool]) -> Callable[..., bool]:
+    def charged(*args: Any) -> bool:
+        # The two values compared are the last arguments (some take a token first).
+        limits.current_budget().spend_work(_comparison_cost(args[-2]) + _comparison_cost(args[-1]))
+        return compare(*args)
+
+    return charged
+
+
+def _charge_comparisons() -> None:
+    """Make ``==``, ``<``, ``contains`` and ``case``/``when`` spend the render's work budget:
+    they are no filters, yet compare whole values (``list contains x`` walks the list, and so
+    does ``x in range`` for anything but an integer), so 10 loops of 10,000 comparisons of a
+    10,000-item list took 12 s. Liquid looks these helpers up by module name at each call."""
+    for module, names in (
+        (liquid_logical, ("_eq", "_lt", "_le", "_contains")),
+        (liquid_case_tag, ("_eq",)),
+    ):
+        for name in names:
+            compare = getattr(module, name)
+            if not getattr(compare, "charged", False):
+                wrapped = _charged(compare)
+                wrapped.charged = True  # type: ignore[attr-defined]
+                setattr(module, name, wrapped)
+
+
 def _build_environment() -> Environment:
     env = _Environment()
     # No partials: a template must not be able to pull in other templates.
@@ -306,6 +363,7 @@ def _build_environment() -> Environment:
         }
     )
     guard_filters(env)
+    _charge_comparisons()
     return env
 
 
@@ -404,6 +462,46 @@ class _Compiled:
     single: Expression | None
 
 
+# Python's names for the kinds of values, as some of Liquid's own messages quote them ("'<' and
+# '>' are not supported between 'int' and 'list'", "expected an integer, found str").
+_KIND_WORDS = {
+    "int": "a number",
+    "float": "a number",
+    "Decimal": "a number",
+    "bool": "true/false",
+    "str": "text",
+    "list": "a list",
+    "tuple": "a list",
+    "range": "a range",
+    "dict": "an object",
+    "NoneType": "nothing",
+    "date": "a date",
+    "datetime": "a date",
+    "_UtcDateTime": "a date",
+}
+_COMPARED = re.compile(
+    r"^'(<' and '>|in' and 'contains)' are not supported between '(\w+)' and '(\w+)'"
+)
+_EXPECTED_INTEGER = re.compile(r"^expected an integer, found (\w+)$")
+_LONG_INTEGER = re.compile(r"^integer string conversion limit \((\d+)\) reached.*")
+
+
+def _kind_words(name: str) -> str:
+    return _KIND_WORDS.get(name, "a value" if name[:1].isupper() or name[:1] == "_" else name)
+
+
+def _in_user_words(message: str) -> str:
+    """A Liquid message without Python's type names or its integer conversion limit."""
+    if match := _COMPARED.match(message):
+        operators = "'<' and '>'" if match[1].startswith("<") else "'contains'"
+        return f"{operators} cannot compare {_kind_words(match[2])} with {_kind_words(match[3])}"
+    if match := _EXPECTED_INTEGER.match(message):
+        return f"expected a whole number, found {_kind_words(match[1])}"
+    if match := _LONG_INTEGER.match(message):
+        return f"expected a whole number, found a number with more than {int(match[1]):,} digits"
+    return message
+
+
 def _error_message(err: BaseException) -> str:
     # Never a Python exception's own text: it speaks of types and arguments the user never
     # wrote. Liquid's messages (and ours, raised as Liquid errors) are for users.
@@ -414,7 +512,7 @@ def _error_message(err: BaseException) -> str:
     if not isinstance(err, LiquidError):
         return "the template could not be rendered with this data"
     where = err.context()
-    message = str(err.message)
+    message = _in_user_words(str(err.message))
     if len(message) > _MAX_MESSAGE_CHARS:  # some of Liquid's messages quote the data
         message = message[:_MAX_MESSAGE_CHARS] + "…"
     return f"{message} (line {where[0]}, column {where[1] + 1})" if where else message

@@ -2,7 +2,8 @@
 
 1. Reclaims runs whose worker died: status running with an expired lease go back to pending
    (attempts + 1) and resume at next_action_index; a run whose worker died more often than
-   there are retries fails with `worker_lost` instead of looping forever.
+   there are retries fails with `worker_lost` instead of looping forever (and so does the log
+   of the action its last lost try left running).
 2. Publishes every runnable run that is due and not handed over: pending runs whose on-commit
    publish failed (broker down, process died after commit), and waiting/retrying runs whose
    delay or retry is due. A run handed over but still unclaimed AUTOMATIONS_REDISPATCH_AFTER
@@ -22,7 +23,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from automations.models import Run
+from automations.models import ActionRun, Run
 from automations.runtime.executor import finish, retry_delays
 from automations.runtime.runs import publish_many
 
@@ -54,16 +55,24 @@ def reclaim_expired(*, now: datetime, limit: int = BATCH) -> int:
         if attempts >= max_tries:
             with transaction.atomic():
                 run = Run.objects.select_related("automation").filter(id=run_id).first()
+                message = f"The worker running this run stopped {attempts + 1} times; giving up"
                 if run is not None and finish(
                     run,
                     run.automation,
                     status=Run.Status.FAILED,
                     error_code="worker_lost",
-                    error_message="The worker running this run stopped "
-                    f"{attempts + 1} times; giving up",
+                    error_message=message,
                     expect=expect,
                     attempts=attempts + 1,  # the lost try counts (runtime.executor: attempts)
                 ):
+                    # An external action logs "running" before it acts: the try lost there ends
+                    # with the run, not left running for good.
+                    ActionRun.objects.filter(run_id=run_id, status=ActionRun.Status.RUNNING).update(
+                        status=ActionRun.Status.FAILED,
+                        error_code="worker_lost",
+                        error_message=message,
+                        completed_at=now,
+                    )
                     count += 1
             continue
         count += Run.objects.filter(id=run_id, **expect).update(

@@ -7,12 +7,14 @@ from typing import Any
 from django.db.models import QuerySet
 
 from config.api.errors import ValidationFailed
+from config.numbers import shown
 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100
 # Beyond this the OFFSET no longer fits PostgreSQL's bigint (a 500 found by fuzzing); no list
 # is that long anyway.
 MAX_PAGE = 1_000_000
+_MAX_DIGITS = 18  # "0" * 17 + "5" is still 5; more digits than that is no page size or number
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,12 @@ def _positive_int(params: Any, name: str, default: int, maximum: int | None) -> 
         return default
     # ASCII digits only: int() would also take " 5", "+5" and Arabic-Indic or other digits.
     if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit():
-        raise ValidationFailed([(name, f"must be a whole number, got {raw!r}")])
+        raise ValidationFailed([(name, f"must be a whole number, got {shown(raw)}")])
+    # Longer than any maximum here, and int() refuses strings past 4,300 digits (a 500).
+    if len(raw) > _MAX_DIGITS:
+        raise ValidationFailed(
+            [(name, f"must be at most {maximum if maximum is not None else MAX_PAGE}")]
+        )
     value = int(raw)
     if value < 1:
         raise ValidationFailed([(name, "must be at least 1")])

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Workspace
 from config.api.errors import ValidationFailed
+from config.numbers import shown
 
 
 class WorkspaceAPIView(APIView):
@@ -55,4 +56,4 @@ def bool_param(request: Request, name: str) -> bool | None:
         return True
     if raw.lower() in ("false", "0", "no"):
         return False
-    raise ValidationFailed([(name, f"must be true or false, got {raw!r}")])
+    raise ValidationFailed([(name, f"must be true or false, got {shown(raw)}")])

@@ -214,6 +214,8 @@ def test_logs_are_newest_first(api, tenant, automation_id):
         ("since=9999-12-31T23:59:59-23:00", "since"),
         ("since=0001-01-01T00:00:00%2B23:00", "since"),
         ("colour=red", "colour"),
+        ("since=" + "x" * 5000, "since"),
+        ("limit=" + "9" * 5000, "limit"),
     ],
 )
 def test_logs_reject_bad_parameters(api, automation_id, query, path):
@@ -221,6 +223,7 @@ def test_logs_reject_bad_parameters(api, automation_id, query, path):
 
     assert response.status_code == 400
     assert path in response.json()["error"]["details"]
+    assert len(response.content) < 1000  # a bad value is quoted cut short, not echoed whole
 
 
 def test_logs_only_show_this_automations_runs(api, tenant, automation_id):

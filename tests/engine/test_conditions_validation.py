@@ -184,6 +184,19 @@ def test_groups_nested_deeper_than_five_levels_are_refused() -> None:
         ),
         ("vip", "equals", "yes", "value for a boolean field must be true or false, got 'yes'"),
         ("score", "greater_than", "high", "operator 'greater_than' needs a numeric value"),
+        # A long bad value is quoted cut short (it was echoed whole: 100,000 characters).
+        (
+            "due_date",
+            "less_than",
+            "x" * 100_000,
+            "value for a date field must be an ISO 8601 date, got 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…",
+        ),
+        (
+            "vip",
+            "equals",
+            "y" * 100_000,
+            "value for a boolean field must be true or false, got 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy…",
+        ),
     ],
 )
 def test_values_must_fit_the_field_type(

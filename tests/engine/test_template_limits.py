@@ -92,6 +92,50 @@ def render_field(source: str) -> TemplateError:
             "{% assign x = x | concat: x | slice: 0, 5000 %}{% endfor %}{{ x | size }}",
             "too much work",
         ),
+        # Loops side by side escaped Liquid's loop limit (it bounds one loop and the loops
+        # nested in it): 200 empty loops of 10,000 in 7.6 KB ran 2,000,000 times, 19 s.
+        ("{% for i in (1..10000) %}{% endfor %}" * 200, "loops run more than 100,000 times"),
+        (  # tablerow counts too (ten full loops, then a ten-cell table)
+            "{% for i in (1..10000) %}{% endfor %}" * 10
+            + "{% tablerow i in (1..10) %}{% endtablerow %}",
+            "loops run more than 100,000 times",
+        ),
+        # An offset skips its items one by one (islice), before the loop's limit saw a length
+        # of 10: about 1.5 s per 10^8 items, hours for 10^15, in a 70-character template.
+        (
+            "{% for i in (1..999999999999999) offset: 999999999999990 %}{{ i }}{% endfor %}",
+            "loop iteration limit reached",
+        ),
+        (
+            "{% for i in (1..999999999999999) reversed offset: 999999999999990 %}{% endfor %}",
+            "loop iteration limit reached",
+        ),
+        (
+            "{% tablerow i in (1..999999999999999) offset: 999999999999990 %}{% endtablerow %}",
+            "loop iteration limit reached",
+        ),
+        # Comparisons are no filters, yet walk whole values: 10 loops of 10,000 `contains` on a
+        # 10,000-item list took 12 s, and `x in range` walks the range for anything but an int.
+        (
+            "{% assign l = record.name | split: '' %}"
+            + "{% for i in (1..10000) %}{% if l contains 'y' %}{% endif %}{% endfor %}" * 10,
+            "too much work",
+        ),
+        (
+            "{% assign l = record.name | split: '' %}"
+            + "{% for i in (1..10000) %}{% if l == l %}{% endif %}{% endfor %}" * 10,
+            "too much work",
+        ),
+        ("{% if (1..999999999999999) contains 'x' %}{% endif %}", "too much work"),
+        (
+            "{% assign l = record.name | split: '' %}"
+            + "{% for i in (1..10000) %}{% case l %}{% when l %}{% endcase %}{% endfor %}" * 10,
+            "too much work",
+        ),
+        (  # skipped items count towards the render's loop budget too
+            "{% for i in (1..10000) offset: 9999 %}{% endfor %}" * 11,
+            "loops run more than 100,000 times",
+        ),
     ],
 )
 def test_resource_bombs_fail_fast_as_a_template_error_naming_the_field(
@@ -134,6 +178,20 @@ def test_numbers_in_range_still_compute() -> None:
         "c": "{{ 7 | modulo: 3 }}",
     }
     assert render_value(config, {}) == {"a": 15.0, "b": 13.5, "c": 1}
+
+
+def test_loops_within_the_render_budget_still_run() -> None:
+    # Ten loops of the largest list a template may walk, and loops nested to that size.
+    side_by_side = "{% for i in (1..10000) %}{% endfor %}" * 10 + "done"
+    nested = "{% for i in (1..100) %}{% for j in (1..100) %}{% endfor %}{% endfor %}ok"
+    assert render_value({"a": side_by_side}, {}) == {"a": "done"}
+    assert render_value({"b": nested}, {}) == {"b": "ok"}
+    compared = "{% for i in (1..1000) %}{% if i == 5 or i > 998 %}{{ i }}{% endif %}{% endfor %}"
+    assert render_value({"e": compared}, {}) == {"e": "59991000"}
+    offsets = "{% for i in (1..100) offset: 50 limit: 3 %}{{ i }}{% endfor %}"
+    resumed = "{% for i in (1..9) limit: 2 %}{{ i }}{% endfor %}|"
+    resumed += "{% for i in (1..9) offset: continue limit: 2 %}{{ i }}{% endfor %}"
+    assert render_value({"c": offsets, "d": resumed}, {}) == {"c": "515253", "d": "12|34"}
 
 
 def test_one_field_under_the_limit_renders_whole() -> None:
@@ -189,6 +247,31 @@ def test_no_python_in_any_render_error(source: str) -> None:
         message = str(err)
         for python in ("object", "subscriptable", "positional", "NoneType", "'int'", "__"):
             assert python not in message, message
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        # Liquid's own messages named Python's types and its integer conversion limit.
+        ("{% if record.list > 1 %}{% endif %}", "'<' and '>' cannot compare a number with a list"),
+        ("{% if record.obj < 'a' %}{% endif %}", "'<' and '>' cannot compare an object with text"),
+        ("{% if 5 contains record.obj %}{% endif %}", "'contains' cannot compare a number with"),
+        ("{% for i in (1..3) limit: 'x' %}{% endfor %}", "expected a whole number, found text"),
+        ("{% for i in (1..3) offset: record.list %}{% endfor %}", "found a list"),
+        (
+            "{% for i in (1..3) limit: record.huge_text %}{% endfor %}",
+            "found a number with more than 4,300 digits",
+        ),
+    ],
+)
+def test_liquid_messages_speak_of_values_not_python_types(source: str, words: str) -> None:
+    context = {"record": {"list": [1, 2], "obj": {"a": 1}, "huge_text": "9" * 5000}}
+    with pytest.raises(TemplateError) as caught:
+        render_value({"x": source}, context)
+    message = str(caught.value)
+    assert words in message, message
+    for python in ("'int'", "'str'", "'list'", "'dict'", " str", "4300", "conversion"):
+        assert python not in message, message
 
 
 def test_a_logged_copy_is_truncated_and_says_how_much() -> None:

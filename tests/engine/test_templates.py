@@ -17,6 +17,8 @@ from automations.engine.templates import (
     render_string,
     render_value,
 )
+from config import jsonpolicy
+from config.jsonpolicy import MAX_DEPTH as JSON_MAX_DEPTH
 
 NOW = dt.datetime(2024, 1, 17, 10, 0, tzinfo=dt.UTC)
 RECORD = {
@@ -395,3 +397,43 @@ def test_carriage_returns_in_data_survive_rendering() -> None:
 def test_huge_output_is_stopped(ctx: dict[str, Any]) -> None:
     with pytest.raises(TemplateError, match="output is longer than 1,000,000 characters"):
         render_string("{% for i in (1..9000) %}{{v}}{% endfor %}", {"v": "x" * 200})
+
+
+def test_a_webhook_body_as_deep_as_the_json_policy_allows_still_renders() -> None:
+    # The inbound entrance takes bodies up to the policy's depth; the template context refused
+    # anything past 32 levels, so such a run failed every action, even one with no template.
+    depth = JSON_MAX_DEPTH  # the deepest body the policy accepts
+    body_text = '{"a":' * depth + "1" + "}" * depth
+    body = jsonpolicy.loads(body_text)  # what the entrance accepts
+    context = build_context(webhook={"body": body, "headers": {}, "query": {}})
+    path = ".a" * depth
+    config = {"title": "no template", "deep": f"{{{{ webhook.body{path} }}}}"}
+    assert templates.render_value(config, context) == {"title": "no template", "deep": 1}
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # Liquid's text filters wrote str(None): "John None", "a,None", "Noneohn".
+        ("{{ record.first | append: ' ' | append: record.last }}", "John "),
+        ("{{ record.first | prepend: record.last }}", "John"),
+        ("{{ record.first | replace: 'J', record.last }}", "ohn"),
+        ("{{ record.tags | join: ',' }}", "a,,3"),
+        ("{{ record.tags | join: record.last }}", "a3"),
+    ],
+)
+def test_a_field_with_no_value_is_empty_text_in_text_filters(source: str, expected: str) -> None:
+    context = {"record": {"first": "John", "last": None, "tags": ["a", None, 3]}}
+    assert render_value({"x": source}, context) == {"x": expected}
+
+
+@pytest.mark.parametrize(
+    ("moment", "zone"),
+    [("9999-12-31T23:00:00Z", "Pacific/Kiritimati"), ("0001-01-01T00:00:00Z", "America/New_York")],
+)
+def test_date_format_past_the_last_or_first_year_in_a_timezone_says_so(moment, zone) -> None:
+    # Was "date_format cannot be applied to text": the input is fine, the timezone moves it
+    # into year 10000 (or year 0).
+    source = f"{{{{ '{moment}' | date_format: 'YYYY', '{zone}' }}}}"
+    with pytest.raises(TemplateError, match=f"out of range in timezone '{zone}'"):
+        render_value({"x": source}, {})

@@ -125,3 +125,38 @@ def test_the_first_and_last_moments_are_kept_with_four_digit_years():
     assert clean_value("datetime", "0001-01-01T00:00:00Z") == "0001-01-01T00:00:00Z"
     assert clean_value("datetime", "9999-12-31T23:59:59Z") == "9999-12-31T23:59:59Z"
     assert clean_value("date", "0001-01-01T05:00:00+04:00") == "0001-01-01"
+
+
+# A user field reads ids by the one rule of config.user_ids (send_notification's too).
+@pytest.mark.parametrize(
+    "value",
+    ["١٢", "²", "9" * 30, 10**30, "9" * 5000, 1.5, -3, True],
+)
+def test_user_fields_take_ascii_digit_ids_within_bigint_only(value):
+    # "١٢" (Arabic-Indic digits) was stored as user 12; 10^30 was stored as an id no user
+    # can have; 5,000 digits came back quoted whole in a 5,025-character message.
+    with pytest.raises(FieldValueError, match="must be a user id") as caught:
+        clean_value("user", value)
+    assert len(str(caught.value)) < 100
+
+
+def test_user_fields_keep_ids_written_as_digits_or_numbers():
+    assert [clean_value("user", v) for v in ("12", " 7 ", 9, str(2**63 - 1))] == [
+        12,
+        7,
+        9,
+        2**63 - 1,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field_type", "value"),
+    [("number", [1]), ("number", {"a": 1}), ("date", 5), ("datetime", [1]), ("datetime", 2.5)],
+)
+def test_a_value_of_the_wrong_kind_is_quoted_not_named_by_its_python_type(field_type, value):
+    # Was "must be a number, got list" / "got dict" / "got int": Python's type names.
+    with pytest.raises(FieldValueError) as caught:
+        clean_value(field_type, value)
+    message = str(caught.value)
+    assert not any(name in message for name in ("list", "dict", "int", "float")), message
+    assert repr(value) in message

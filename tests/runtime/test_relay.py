@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from automations.models import Run
+from automations.models import ActionRun, Run
 from automations.runtime.executor import claim
 from automations.runtime.relay import relay
 from tests.factories import make_record
@@ -118,3 +118,32 @@ def test_a_run_that_keeps_killing_its_worker_fails_as_worker_lost(tenant, settin
     assert run.status == Run.Status.FAILED
     assert run.error_code == "worker_lost"
     assert run.attempts == 2  # both tries lost with their worker count
+
+
+def test_a_run_lost_with_its_worker_leaves_no_action_log_running(tenant, settings):
+    # An external action's log is written "running" before it acts (runtime.executor); when
+    # the worker died there and the relay gave up, the run said failed / worker_lost while its
+    # action still said running, for good.
+    settings.AUTOMATIONS_RUN_LEASE = 10
+    settings.AUTOMATIONS_RETRY_DELAYS = [1.0]
+    automation = _automation(tenant)
+    make_record(tenant, "contacts", name="Ada")
+    [run] = runs_of(automation)
+    moment = timezone.now()
+    for attempt in (1, 2):
+        with time_machine.travel(moment):
+            claim(run.id, now=timezone.now())
+            ActionRun.objects.update_or_create(
+                run_id=run.id,
+                index=0,
+                defaults={"type": "call_webhook", "status": "running", "attempt": attempt},
+            )
+        moment += timedelta(seconds=11)
+        with time_machine.travel(moment):
+            relay()
+    run.refresh_from_db()
+    log = ActionRun.objects.get(run_id=run.id, index=0)
+    assert (run.status, run.error_code) == ("failed", "worker_lost")
+    assert (log.status, log.error_code, log.attempt) == ("failed", "worker_lost", run.attempts)
+    assert log.error_message == run.error_message
+    assert log.completed_at is not None

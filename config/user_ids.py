@@ -1,6 +1,6 @@
-"""What counts as a user id in an action's config (send_notification's `user_id`), literal or
-rendered: a positive integer, or a string of ASCII digits. One rule for the save-time check
-and the action."""
+"""What counts as a user id, literal or rendered: a positive integer, or a string of ASCII
+digits. One rule for a record's user fields (every entrance) and for an action's config
+(send_notification's `user_id`, at save and at run)."""
 
 from __future__ import annotations
 
