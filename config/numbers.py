@@ -4,30 +4,42 @@ record values conditions compare (plain Python, no Django: the engine uses it to
 Bounds, and why: record values are stored as JSON and read back by Python's `json` as an `int`
 or a `float` (an IEEE double). A double holds any decimal of up to 15 significant digits
 exactly (DBL_DIG), and every integer below 10^15 (< 2^53), so a number inside these bounds
-comes back exactly as it was typed; beyond them it would come back changed. They are also
-what a CRM needs: 10^15 is a thousand trillion (no amount, quantity or score comes near), and
-spreadsheets keep 15 digits too. Unbounded, `1e1000000` turned into a million-digit integer
-(23 s of CPU) and `"9" * 5000` could not be written as JSON (a 500): every check here works on
-the digits as parsed, never on the value expanded.
+comes back exactly as it was typed. They are also what a CRM needs: 10^15 is a thousand
+trillion (no amount, quantity or score comes near), and spreadsheets keep 15 digits too.
+
+- Too large (10^15 or more) is refused: rounding cannot make it fit.
+- More precise than 15 significant digits or 15 decimal places is rounded (half to even), as a
+  spreadsheet or a `numeric(30, 15)` column does: `0.1 + 0.2` is 0.30000000000000004 as a
+  double, and an automation computing `{{record.value | times: 1.1}}` must be able to store it.
+- Written with more than MAX_TEXT characters is refused: nobody means 5,000 digits.
+
+Unbounded, `1e1000000` turned into a million-digit integer (23 s of CPU) and `"9" * 5000` could
+not be written as JSON (a 500): every check here works on the digits as parsed, never on the
+value expanded.
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import Any
 
 MAX_DIGITS = 15
-# Magnitudes must be below this; the smallest step is 10^-MAX_DIGITS (see _check_bounds).
+# Magnitudes must be below this; the smallest step is 10^-MAX_DIGITS (see _bounded).
 LIMIT = Decimal(10) ** MAX_DIGITS
+# The longest number written as text that is read: 10^15 with 15 decimals, a sign, a point and
+# an exponent fit with room to spare (templates' numeric filters use the same bound).
+MAX_TEXT = 40
+_SIGNIFICANT = Context(prec=MAX_DIGITS, rounding=ROUND_HALF_EVEN)
+_SMALLEST_STEP = Decimal(1).scaleb(-MAX_DIGITS)
 # Signs, digits, one point and an exponent; no "_", "NaN", "Infinity" (which Decimal accepts).
 _NUMBER = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")
 _NOT_FINITE = re.compile(r"[+-]?(?:s?nan|inf(?:inity)?)", re.IGNORECASE)
 # What the errors say (and the README): the same words wherever a number is refused.
 TOO_LARGE = "is too large: numbers must be smaller than 10^15 (1,000,000,000,000,000) in size"
 TOO_PRECISE = (
-    f"has too many digits: numbers keep at most {MAX_DIGITS} significant digits "
-    f"and {MAX_DIGITS} decimal places"
+    f"has too many digits: a number may be written with at most {MAX_TEXT} characters "
+    f"(numbers keep {MAX_DIGITS} significant digits and {MAX_DIGITS} decimal places)"
 )
 
 
@@ -80,24 +92,24 @@ def parse_number(value: Any) -> Decimal:
         raise NumberError(f"must be a number, got {shown(value)}")  # the value, not a type name
     if not number.is_finite():
         raise NumberError("must be a finite number")
-    _check_bounds(number, value)
-    return number
+    return _bounded(number, value)
 
 
-def _check_bounds(number: Decimal, value: Any) -> None:
-    _sign, digits, exponent = number.as_tuple()
-    exponent = int(exponent)  # finite (checked by the caller), so never "n", "N" or "F"
-    significant = len(digits)
-    while significant > 1 and digits[significant - 1] == 0:  # 1.500 has two, 1500 has two
-        significant -= 1
-        exponent += 1
-    if digits == (0,) or not any(digits):
-        return  # zero, however it is written
+def _bounded(number: Decimal, value: Any) -> Decimal:
+    """`number` rounded to the kept digits, or NumberOutOfRange (see the module docstring)."""
+    if not number:
+        return Decimal(0)  # zero, however it is written ("0e999999")
     # adjusted(): the power of ten of the leading digit, read off the parse (no expansion).
     if number.adjusted() >= MAX_DIGITS:
         raise NumberOutOfRange(f"{TOO_LARGE}; got {shown(value)}")
-    if significant > MAX_DIGITS or exponent < -MAX_DIGITS:
+    if isinstance(value, str) and len(value.strip()) > MAX_TEXT:
         raise NumberOutOfRange(f"{TOO_PRECISE}; got {shown(value)}")
+    rounded = _SIGNIFICANT.plus(number)
+    if rounded.adjusted() < 0:  # below 1: at most 15 significant digits, all of them decimals
+        rounded = rounded.quantize(_SMALLEST_STEP, rounding=ROUND_HALF_EVEN)
+    if rounded.adjusted() >= MAX_DIGITS:  # 999999999999999.9 rounds up to 10^15
+        raise NumberOutOfRange(f"{TOO_LARGE}; got {shown(value)}")
+    return rounded
 
 
 def json_number(number: Decimal) -> int | float:

@@ -83,6 +83,21 @@ def test_numbers_inside_the_bounds_are_kept_exactly(value, stored):
 
 
 @pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        (0.30000000000000004, 0.3),  # 0.1 + 0.2 as a double
+        (1851.8505000000002, 1851.8505),  # 12345.67 * 0.15
+        (33.333333333333336, 33.3333333333333),  # 100 / 3.0
+        ("1234567890.1234567", 1234567890.12346),
+        ("0.0000000000000015", 2e-15),  # half to even at the 15th decimal
+        ("1e-16", 0),
+    ],
+)
+def test_numbers_more_precise_than_kept_are_rounded_as_a_spreadsheet_does(value, stored):
+    assert clean_value("number", value) == stored
+
+
+@pytest.mark.parametrize(
     ("value", "reason"),
     [
         ("1e1000000", "too large"),
@@ -93,10 +108,9 @@ def test_numbers_inside_the_bounds_are_kept_exactly(value, stored):
         pytest.param(10**5000, "too large", id="10**5000"),
         (1e300, "too large"),
         ("0." + "9" * 5000, "too many digits"),
-        ("1234567890.1234567", "too many digits"),
-        ("1e-16", "too many digits"),
         ("1e-" + "9" * 60, "too many digits"),
-        (0.30000000000000004, "too many digits"),
+        ("1." + "0" * 39, "too many digits"),  # 41 characters: nobody means that many
+        ("999999999999999.9", "too large"),  # rounds up to 10^15
     ],
 )
 def test_numbers_past_the_bounds_are_refused_at_once(value, reason):
