@@ -257,3 +257,27 @@ def test_a_webhook_delivering_a_number_past_the_bounds_fails_the_action_cleanly(
     assert (run.status, run.error_code) == ("failed", "validation_error")
     assert run.error_message.startswith("value: ")
     assert not tenant.module("deals").records.exists()
+
+
+def test_a_computed_number_more_precise_than_kept_is_rounded_not_refused(tenant):
+    # 100 / 3.0 is 33.333333333333336 as a double: 17 significant digits, which the first
+    # bounded reader refused, failing an automation that splits an amount three ways.
+    automation = make_automation(
+        tenant,
+        trigger={"type": "record.created", "module": "deals"},
+        actions=[
+            {
+                "type": "update_record",
+                "config": {
+                    "record": "trigger",
+                    "updates": {"value": "{{record.value | divided_by: 3.0}}"},
+                },
+            }
+        ],
+    )
+    deal = make_record(tenant, "deals", name="Big", value=100)
+    drain()
+    [run] = runs_of(automation)
+    assert run.status == "success", run.error_message
+    deal.refresh_from_db()
+    assert deal.values["value"] == 33.3333333333333
