@@ -49,6 +49,10 @@ def _one_address(raw: Any, what: str) -> str:
         )
     name, address = parsed[0]
     try:
+        # The parser repairs garbage by joining words: "Bcc: a@x.example Bcc:" reads as
+        # "a@x.exampleBcc". Only an address written out as such is one.
+        if address not in text:
+            raise ValidationError("not as written")
         validate_email(address)
     except ValidationError:
         raise ActionError(CODE, f"{what} {text!r} is not a valid email address", True) from None
