@@ -20,6 +20,22 @@ def add_action(page: Page, action_type: str) -> Locator:
     return page.locator("[data-actions] > [data-action]").last
 
 
+def fill_contacts_conditions_with_a_group(page: Page) -> None:
+    """On the builder: a contacts trigger, "email is not empty" and an any-group holding
+    "source is website" (the builder's nested conditions, clicked as a person would)."""
+    page.locator("#trigger-module").select_option("contacts")
+    page.get_by_role("button", name="+ Add condition").first.click()
+    first = page.locator("[data-condition]").first
+    first.get_by_label("Field").select_option("email")
+    first.get_by_label("Operator").select_option("is_not_empty")
+    page.get_by_role("button", name="+ Add group (any/all)").click()
+    group = page.locator("[data-group-item]").first
+    group.get_by_label("This group is true when").select_option("any")
+    inner = group.locator("[data-condition]").first
+    inner.get_by_label("Field").select_option("source")
+    inner.get_by_label("Value").fill("website")
+
+
 def save_and_enable(page: Page, *, new: bool = True) -> str:
     page.get_by_role("button", name="Create automation" if new else "Save changes").click()
     expect(page.locator("#disabled-callout")).to_contain_text("The automation is now disabled")

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from automations.models import Automation
 from automations.services import automation_create
 from records.services import record_create
-from tests.browser.helpers import add_action
+from tests.browser.helpers import add_action, fill_contacts_conditions_with_a_group
 
 pytestmark = pytest.mark.browser
 
@@ -73,17 +73,7 @@ def test_change_operators_are_offered_only_for_update_triggers(app, page):
 def test_conditions_groups_and_reordered_actions_serialise_to_the_apis_json(app, page):
     app.go("/automations/new")
     page.locator("#id_name").fill("Grouped")
-    page.locator("#trigger-module").select_option("contacts")
-    page.get_by_role("button", name="+ Add condition").first.click()
-    first = page.locator("[data-condition]").first
-    first.get_by_label("Field").select_option("email")
-    first.get_by_label("Operator").select_option("is_not_empty")
-    page.get_by_role("button", name="+ Add group (any/all)").click()
-    group = page.locator("[data-group-item]").first
-    group.get_by_label("This group is true when").select_option("any")
-    inner = group.locator("[data-condition]").first
-    inner.get_by_label("Field").select_option("source")
-    inner.get_by_label("Value").fill("website")
+    fill_contacts_conditions_with_a_group(page)
     card = add_action(page, "delay")
     card.get_by_label("Wait").fill("5")
     card = add_action(page, "send_email")

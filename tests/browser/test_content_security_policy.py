@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from automations.models import Automation
 from automations.services import automation_create
 from records.services import record_create
-from tests.browser.helpers import add_action
+from tests.browser.helpers import add_action, fill_contacts_conditions_with_a_group
 
 pytestmark = pytest.mark.browser
 
@@ -56,17 +56,7 @@ def test_every_response_carries_a_strict_policy(violations, app, page):
 def test_the_builder_works_with_no_violation(violations, app, page):
     app.go("/automations/new")
     page.locator("#id_name").fill("Under CSP")
-    page.locator("#trigger-module").select_option("contacts")
-    page.get_by_role("button", name="+ Add condition").first.click()
-    condition = page.locator("[data-condition]").first
-    condition.get_by_label("Field").select_option("email")
-    condition.get_by_label("Operator").select_option("is_not_empty")
-    page.get_by_role("button", name="+ Add group (any/all)").click()
-    group = page.locator("[data-group-item]").first
-    group.get_by_label("This group is true when").select_option("any")
-    inner = group.locator("[data-condition]").first
-    inner.get_by_label("Field").select_option("source")
-    inner.get_by_label("Value").fill("website")
+    fill_contacts_conditions_with_a_group(page)
     card = add_action(page, "delay")
     card.get_by_label("Wait").fill("5")
     page.get_by_role("button", name="Create automation").click()
