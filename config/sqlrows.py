@@ -1,9 +1,12 @@
-"""Model instances from hand-written SQL that reads several tables in one statement.
+"""The generic machinery of hand-written hot-path SQL: statements tied to the models, rows
+turned back into model instances, and a cursor whose statements are prepared.
 
 The ORM cannot express some statements that hot paths need (a row lock of one table taken
 together with its related rows, the related rows of a row aggregated into one JSON column,
 several writes in one statement), and each statement it does not save costs a round trip to
-PostgreSQL. These helpers keep such SQL tied to the models: the
+PostgreSQL. The statements themselves live in one module per app (records.sql,
+automations.runtime.sql), each behind a function that also holds its ORM fallback; this module
+only keeps them tied to the models: table and column names come from the models' metadata, the
 select list is generated from a model's concrete fields, and a row slice becomes an instance
 through the fields' own database converters (JSONField decodes its text, for example), exactly
 as a queryset would build it.
@@ -11,17 +14,23 @@ as a queryset would build it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.backends.postgresql.base import ServerBindingCursor as _ServerBindingCursor
+from django.db.backends.postgresql import base as _postgresql
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
-from django.db.models import Model
+from django.db.models import Field, Model
 
 from config.rows import load_timestamps_in_c
+
+M = TypeVar("M", bound=Model)
+
+# django-stubs declare ServerBindingCursor without its psycopg base class (the cursor itself).
+_ServerBindingCursor: Any = _postgresql.ServerBindingCursor
 
 
 def available() -> bool:
@@ -30,6 +39,27 @@ def available() -> bool:
     zero-setup default) callers take their ORM path instead, which does the same work in more
     statements."""
     return connection.vendor == "postgresql"
+
+
+# A name PostgreSQL reads as written without quotes (it folds unquoted names to lower case).
+_PLAIN_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def table(model: type[Model]) -> str:
+    """The model's table as the statements name it: unquoted (as they have always been written,
+    and as tests find them in pg_prepared_statements), so only a plain lower-case name will do;
+    one that needs quoting raises rather than building a statement that misses the table."""
+    name = model._meta.db_table
+    if not _PLAIN_NAME.match(name):
+        raise ValueError(f"{model.__name__}'s table {name!r} needs quoting in hand-written SQL")
+    return name
+
+
+def column(model: type[Model], field_name: str) -> str:
+    """The quoted column of one of the model's fields ("pk" for its primary key)."""
+    meta = model._meta
+    field = cast(Field, meta.pk if field_name == "pk" else meta.get_field(field_name))
+    return connection.ops.quote_name(str(field.column))
 
 
 @cache
@@ -72,7 +102,7 @@ def _db():
     return connections[DEFAULT_DB_ALIAS]
 
 
-def build(model: type[Model], values: Sequence[Any]) -> Model:
+def build(model: type[M], values: Sequence[Any]) -> M:
     """An instance of `model` from the values of its select_list, as loaded from the database."""
     fields = _fields(model)
     if len(values) != len(fields):
@@ -122,7 +152,7 @@ def json_row(model: type[Model], alias: str) -> str:
     return f"json_build_array({select_list(model, alias)})"
 
 
-def build_from_json(model: type[Model], values: Sequence[Any]) -> Model:
+def build_from_json(model: type[M], values: Sequence[Any]) -> M:
     """An instance from a decoded json_row() (its values are Python values already)."""
     return model.from_db(connection.alias, _attnames(model), list(values))
 

@@ -6,13 +6,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import Membership, Workspace
-from config import sqlrows
 from config.api.errors import ApiError, ValidationFailed
 from config.api.parsers import enforce_json_policy
 from config.timestamps import iso
@@ -20,6 +19,7 @@ from records.fieldtypes import FieldValueError, clean_value
 from records.models import Field, Module, Record
 from records.selectors import module_fields
 from records.signals import RecordChange, record_changed, records_changed
+from records.sql import insert_record, write_values
 from records.vendor import VENDOR_MODULES
 
 SYSTEM_KEYS = frozenset({"id", "module", "created_at", "updated_at"})
@@ -238,7 +238,7 @@ def record_create(
     # caller's transaction (an automation's create_record action, a test's): an error from
     # here on fails that transaction as a whole, as in record_update.
     with transaction.atomic(savepoint=False):
-        sqlrows.insert(record)
+        insert_record(record)
         _send(
             module=module,
             event="created",
@@ -284,7 +284,7 @@ def record_update(
         if not changed:
             return current
         current.values = new_values
-        _write_values(current)
+        write_values(current)
         _send(
             module=module,
             event="updated",
@@ -296,22 +296,6 @@ def record_update(
             fields=fields,
         )
     return current
-
-
-def _write_values(record: Record) -> None:
-    """What record.save(update_fields=["values", "updated_at"]) writes, as one prepared
-    statement: this runs for every record an automation updates, and the ORM's statement
-    building was a fifth of a worker's CPU time per run."""
-    if not sqlrows.available():
-        record.save(update_fields=["values", "updated_at"])
-        return
-    record.updated_at = timezone.now()
-    values = Record._meta.get_field("values").get_db_prep_save(record.values, connection)
-    with sqlrows.prepared_cursor() as cursor:
-        cursor.execute(_WRITE_VALUES_SQL, [values, record.updated_at, record.pk])
-
-
-_WRITE_VALUES_SQL = 'UPDATE records_record SET "values" = %s, updated_at = %s WHERE id = %s'
 
 
 def _applied(values: dict[str, Any], cleaned: Mapping[str, Any]) -> tuple[dict, list[str]]:

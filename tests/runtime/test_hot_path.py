@@ -12,8 +12,9 @@ from automations.models import ActionRun, Run
 from automations.runtime import executor
 from config import sqlrows
 from records.models import Record
-from records.selectors import _record_for_update_orm, module_fields, record_for_update
+from records.selectors import module_fields, record_for_update
 from records.services import record_update
+from records.sql import insert_record, record_for_update_orm
 from tests.factories import make_record
 from tests.runtime.support import drain, make_automation, runs_of
 
@@ -185,7 +186,7 @@ def test_record_for_update_loads_what_the_orm_lookup_loads_in_one_statement(
             slug, workspace = fast.module.slug, fast.module.workspace.slug
         assert len(queries.captured_queries) == 1
         assert "FOR UPDATE OF" in queries.captured_queries[0]["sql"]
-        orm = _record_for_update_orm(
+        orm = record_for_update_orm(
             workspace_id=workspace_id, record_id=record.id, module_slug=None
         )
     assert (fast.id, fast.values, fast.created_at, fast.updated_at) == (
@@ -325,8 +326,9 @@ def test_prepared_statements_can_be_turned_off(tenant, postgres_only, settings):
 
 
 def test_a_prepared_insert_writes_what_the_orm_insert_writes(tenant, postgres_only):
-    # record_create and run_create write through sqlrows.insert; the same instance saved by the
-    # ORM must give the same row, defaults and auto_now(_add) times included.
+    # record_create and run_create write through sqlrows.insert (records.sql.insert_record,
+    # automations.runtime.sql.insert_run); the same instance saved by the ORM must give the
+    # same row, defaults and auto_now(_add) times included.
     from records.models import Module
 
     module = Module.objects.get(workspace=tenant.workspace, slug="contacts")
@@ -345,7 +347,7 @@ def test_a_prepared_insert_writes_what_the_orm_insert_writes(tenant, postgres_on
     by_orm.save(force_insert=True)
     by_sql = new("rec_sql")
     with CaptureQueriesContext(connection) as queries:
-        sqlrows.insert(by_sql)
+        insert_record(by_sql)
     assert len(queries) == 1 and queries[0]["sql"].startswith("INSERT INTO")
     assert by_sql._state.adding is False and by_sql.created_at and by_sql.updated_at
     orm_row, sql_row = Record.objects.get(id="rec_orm"), Record.objects.get(id="rec_sql")
@@ -362,7 +364,7 @@ def test_a_prepared_insert_of_a_taken_id_fails_and_leaves_the_row(tenant, postgr
     record = make_record(tenant, "contacts", name="Ada")
     twin = Record(id=record.id, workspace_id=tenant.workspace.id, module=record.module, values={})
     with pytest.raises(IntegrityError), transaction.atomic():
-        sqlrows.insert(twin)
+        insert_record(twin)
     record.refresh_from_db()
     assert record.values["name"] == "Ada"
 
