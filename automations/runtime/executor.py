@@ -31,17 +31,14 @@ import logging
 import re
 import time
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import DatabaseError, transaction
 from django.db.models import DateTimeField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import Workspace
 from automations.actions import ACTIONS, ActionContext, ActionError
 from automations.actions.delay import seconds_of
 from automations.context import template_context
@@ -49,12 +46,9 @@ from automations.engine.template_limits import truncated_copy
 from automations.engine.templates import TemplateError, render_value
 from automations.models import ActionRun, Automation, AutomationVersion, Run
 from automations.runtime.breaker import record_outcome
-from automations.runtime.completion import complete_success
 from automations.runtime.notifications import notify_run_failed
 from automations.runtime.runs import dispatch
-from config import sqlrows
-
-User = get_user_model()
+from automations.runtime.sql import complete_success, lock_and_load
 
 logger = logging.getLogger(__name__)
 
@@ -216,49 +210,6 @@ def _requeue_if_early(run_id: str, now: datetime) -> None:
         wait = (due - now).total_seconds()
         if wait <= settings.AUTOMATIONS_RELAY_INTERVAL:
             dispatch(run_id, countdown=wait + 0.01)
-
-
-@cache
-def _lock_and_load_sql() -> str:
-    active = ", ".join(["%s"] * len(Run.ACTIVE_STATUSES))
-    # Only model metadata is formatted into the SQL; every value is a parameter.
-    return (
-        f"SELECT {sqlrows.select_list(Run, 'r')}, {sqlrows.select_list(Automation, 'a')},"  # noqa: S608
-        f" {sqlrows.select_list(Workspace, 'w')}, {sqlrows.select_list(User, 'u')} "
-        "FROM automations_run r JOIN automations_automation a ON a.id = r.automation_id"
-        " JOIN accounts_workspace w ON w.id = r.workspace_id"
-        " LEFT JOIN auth_user u ON u.id = r.triggered_by_id"
-        f" WHERE r.id = %s AND r.status IN ({active}) AND (r.due_at IS NULL OR r.due_at <= %s)"
-        " FOR UPDATE OF r"
-    )
-
-
-def lock_and_load(run_id: str, *, now: datetime) -> Run | None:
-    """Inside a transaction: lock the run if it is runnable and due, and read it with its
-    automation, workspace and triggering user, in one statement; None if it is not (someone
-    else holds it, it is not due, or it is finished). A worker executing the run holds its
-    lock, so a second delivery of the same message waits here, then finds it finished."""
-    if not sqlrows.available():
-        return (
-            Run.objects.select_for_update(of=("self",))
-            .select_related("automation", "workspace", "triggered_by")
-            .filter(Q(due_at__isnull=True) | Q(due_at__lte=now))
-            .filter(id=run_id, status__in=Run.ACTIVE_STATUSES)
-            .first()
-        )
-    with sqlrows.prepared_cursor() as cursor:
-        cursor.execute(_lock_and_load_sql(), [run_id, *Run.ACTIVE_STATUSES, now])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    run_row, automation_row, workspace_row, user_row = sqlrows.split(
-        row, Run, Automation, Workspace, User
-    )
-    run = sqlrows.build(Run, run_row)
-    run.automation = sqlrows.build(Automation, automation_row)
-    run.workspace = sqlrows.build(Workspace, workspace_row)
-    run.triggered_by = sqlrows.build(User, user_row) if run.triggered_by_id else None
-    return run
 
 
 class _Redo(Exception):
@@ -550,10 +501,9 @@ class _Execution:
             self.locked
             and index + 1 == len(self.actions)
             and self._duration() is not None
-            and sqlrows.available()
-        ):
-            # The hottest path: one statement instead of the three below (runtime.completion).
-            complete_success(
+            # The hottest path: one statement instead of the three below, where the database
+            # runs it (runtime.sql).
+            and complete_success(
                 run=self.run,
                 index=index,
                 kind=kind,
@@ -566,6 +516,7 @@ class _Execution:
                 run_duration=self._duration(),
                 run_started=self.started,
             )
+        ):
             return Run.Status.SUCCESS
         self._log(
             index,
