@@ -10,6 +10,37 @@ from accounts.services import (
 )
 
 
+class PublishedRuns(list):
+    """What was handed over to the workers through automations.runtime.handover.publish, as
+    (run id, countdown) pairs in order; `batches` holds the run ids of each publish() call.
+    While `reachable` is False, publish() fails as with the broker down, and records nothing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[str]] = []
+        self.reachable = True
+
+    def publish(
+        self, run_ids: list[str], *, countdown: float | None = None, force: bool = False
+    ) -> bool:
+        if not self.reachable:
+            return False
+        self.batches.append(list(run_ids))
+        self.extend((run_id, countdown) for run_id in run_ids)
+        return True
+
+
+@pytest.fixture
+def published_runs(monkeypatch) -> PublishedRuns:
+    """No broker: the one hand-over seam (handover.publish) records what it would publish, and
+    the runs stay in the database for a test to execute (tests.runtime.support.drain)."""
+    from automations.runtime import handover
+
+    published = PublishedRuns()
+    monkeypatch.setattr(handover, "publish", published.publish)
+    return published
+
+
 class Tenant:
     """A workspace with an owner, an API key and a client that sends it."""
 

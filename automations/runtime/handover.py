@@ -1,11 +1,12 @@
-"""Handing runs to workers through a Redis list, with a Celery message only to wake a worker.
+"""Handing runs over to the workers: `publish` is the one function every path calls (a record
+change's commit, the relay, bulk changes, the schedule dispatcher, a delay's short wait), and
+the one that tests replace (the `published_runs` fixture).
 
-Why: a Celery message per run cost more CPU than executing a one-action run (S2: two pool
-processes drain a no-op task at ~1,000/s, the engine did ~370 runs/s at one message per run),
-and under load that overhead is what made events queue up (S3). With Redis as the broker,
-runs ready to execute now are pushed onto a list (READY); pool processes pop their ids and
-execute them (`drain`, the task automations.drain_ready). A Celery message starts a drain only
-when no drain is on its way to the list already:
+With Redis as the broker, runs ready to execute now are pushed onto a list (READY); pool
+processes pop their ids and execute them (`drain`, the task automations.drain_ready), and a
+Celery message only wakes a drain, because a Celery message per run cost more CPU than
+executing a one-action run (bench/README.md, "Notes from measurements"). A drain message is
+sent only when no drain is on its way to the list already:
 
 - BELL is set while a drain message is on its way: set by whoever sends one, deleted by the
   drain that receives it before its first pop. A push that finds it set sends nothing.
@@ -30,7 +31,8 @@ are marked as handed over (dispatched_at), and the relay publishes them again on
 AUTOMATIONS_REDISPATCH_AFTER old, as for a lost Celery message. An id popped twice runs once:
 the executor locks the run's row and skips a run that is finished or taken.
 
-Without Redis (the embedded filesystem broker) each run travels in a message of its own.
+Without Redis (the embedded filesystem broker), and for a run due a few seconds from now (a
+countdown), the runs travel in Celery messages themselves.
 """
 
 from __future__ import annotations
@@ -55,10 +57,9 @@ LISTENERS = "automations:ready:listeners"
 BELL_TTL_MS = 10_000
 # How many ids a drain takes per pop: an eighth of those waiting (POP_SHARE), at least one and
 # at most POP_BATCH. The ids a drain takes wait for each other (it executes them one by one),
-# so from a short list it takes one at a time and every other free process can take the next:
-# taking all of a few waiting ids left the other process listening idle while they queued
-# behind each other (S3's latency tail). From a backlog, batches save round trips, and a
-# process that dies leaves few runs to the relay.
+# so from a short list it takes one at a time and every other free process can take the next
+# (taking them all would leave the others idle while they queue behind each other). From a
+# backlog, batches save round trips, and a process that dies leaves few runs to the relay.
 POP_BATCH = 10
 POP_SHARE = 8
 # A drain returns to Celery after this long even under a steady stream (see above).
@@ -113,6 +114,48 @@ _UNLISTEN = """
 redis.call('ZREM', KEYS[2], ARGV[1])
 return redis.call('LLEN', KEYS[1])
 """
+
+
+# After a failed publish, ordinary publishing pauses this long (the relay's does not): reaching
+# a dead Redis costs seconds of client retries, which must not be paid by every record save.
+BROKER_BACKOFF = 30.0
+_broker_down_until = 0.0
+
+
+def publish(run_ids: list[str], *, countdown: float | None = None, force: bool = False) -> bool:
+    """Hand these runs over to the workers; False (logged) when the broker cannot be reached,
+    and then, for BROKER_BACKOFF seconds, without trying. `force` (the relay) tries even then.
+
+    Runs due now go onto the ready list with Redis, in one push however many; on the embedded
+    broker one run travels in a message of its own (automations.execute_run) and several in one
+    message (automations.execute_runs). A `countdown` (seconds) sends a message that Celery
+    delivers that much later, on either broker.
+    """
+    global _broker_down_until
+    if not force and time.monotonic() < _broker_down_until:
+        return False
+    try:
+        _send(run_ids, countdown)
+    except Exception:
+        what = f"run {run_ids[0]}" if len(run_ids) == 1 else f"{len(run_ids)} runs"
+        logger.warning("Could not publish %s; the relay will retry", what, exc_info=True)
+        _broker_down_until = time.monotonic() + BROKER_BACKOFF
+        return False
+    _broker_down_until = 0.0
+    return True
+
+
+def _send(run_ids: list[str], countdown: float | None) -> None:
+    from automations.tasks import execute_run, execute_runs
+
+    if not countdown and available():
+        push(run_ids)
+        return
+    later = countdown or 0.0  # Celery reads a countdown of 0 as none
+    if len(run_ids) == 1:
+        execute_run.apply_async(args=(run_ids[0],), countdown=later, retry=False)
+    else:
+        execute_runs.apply_async(args=(run_ids,), countdown=later, retry=False)
 
 
 def available() -> bool:
@@ -189,9 +232,9 @@ def _listen_for_ready(client, token: str, wait: float) -> tuple[list | None, int
 
     Listening, the BLPOP and stepping down are one pipeline, so one round trip: Redis runs a
     connection's commands in order and holds those behind a blocked BLPOP until it returns,
-    so we step down the moment it does, with no reply to wait for in between (it used to be
-    three round trips per run a lingering drain took). EVAL, not the scripts' EVALSHA: a
-    redis-py pipeline asks SCRIPT EXISTS first for the scripts it holds, a round trip more.
+    so we step down the moment it does, with no reply to wait for in between. EVAL, not the
+    scripts' EVALSHA: a redis-py pipeline asks SCRIPT EXISTS first for the scripts it holds, a
+    round trip more.
     """
     pipe = client.pipeline(transaction=False)
     pipe.eval(_LISTEN, 1, LISTENERS, token, _ms(wait) + LISTEN_MARGIN_MS)

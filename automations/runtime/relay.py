@@ -24,8 +24,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from automations.models import ActionRun, Run
+from automations.runtime import handover
 from automations.runtime.executor import finish, retry_delays
-from automations.runtime.runs import publish_many
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def publish_due(*, now: datetime, limit: int = BATCH) -> int:
     Run.objects.filter(id__in=due, status__in=Run.ACTIVE_STATUSES).update(dispatched_at=now)
     # One hand-over for the lot, as for a bulk change: one push to the ready list with Redis
     # (drains spread the runs over the pool processes), one message on the embedded broker.
-    if not publish_many(due, force=True):
+    if not handover.publish(due, force=True):
         # The broker is down: unmark them so the next tick tries them again.
         Run.objects.filter(id__in=due, dispatched_at=now).update(dispatched_at=None)
         return 0

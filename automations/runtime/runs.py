@@ -1,5 +1,6 @@
-"""Writing runs (the transactional outbox), handing them to Celery, and the run services the
-API calls: run_manual (a manual trigger) and run_retry (resume a failed run).
+"""Writing runs (the transactional outbox), marking them as handed over to the workers
+(runtime.handover publishes them), and the run services the API calls: run_manual (a manual
+trigger) and run_retry (resume a failed run).
 
 A run is written in the caller's transaction (for record triggers: the record change's own
 transaction) and published only after that commits, so a rolled-back change never runs and a
@@ -14,10 +15,8 @@ actions to records.services as `cause`, so the record events they cause carry it
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -27,8 +26,8 @@ from automations.context import user_snapshot
 from automations.engine.conditions import ConditionError, evaluate_conditions
 from automations.models import Automation, Run
 from automations.runtime import handover
+from automations.runtime.sql import insert_run
 from automations.trigger_types import MANUAL
-from config import sqlrows
 from config.api.errors import ApiError
 from config.ids import make_id
 from records.models import Record
@@ -43,64 +42,13 @@ CHAIN_TOO_DEEP = "chain_depth_exceeded"
 
 
 # ---------------------------------------------------------------------------------------------
-# Publishing
-
-
-# After a failed publish, on-commit publishing pauses this long (the relay does not): reaching
-# a dead Redis costs seconds of client retries, which must not be paid by every record save.
-BROKER_BACKOFF = 30.0
-_broker_down_until = 0.0
+# Handing over
 
 
 # Runs created together (a bulk record change, the schedule dispatcher) are handed over this
 # many ids at once: one push to the ready list with Redis, one Celery message
 # (automations.execute_runs) on the embedded broker.
 PUBLISH_BATCH = 1_000
-
-
-def publish(run_id: str, *, countdown: float | None = None, force: bool = False) -> bool:
-    """Hand the run to the workers; False (logged) when the broker cannot be reached.
-
-    With Redis, a run due now goes through the ready list (automations.runtime.handover);
-    one due later, or any run on the embedded broker, travels in a Celery message of its own.
-    `force` (the relay) tries even while a recent failure pauses ordinary publishing.
-    """
-    from automations.tasks import execute_run
-
-    if not countdown and handover.available():
-        return _send(lambda: handover.push([run_id]), force=force, what=f"run {run_id}")
-    return _send(
-        lambda: execute_run.apply_async(args=[run_id], countdown=countdown, retry=False),
-        force=force,
-        what=f"run {run_id}",
-    )
-
-
-def publish_many(run_ids: list[str], *, force: bool = False) -> bool:
-    """Hand runs due now over at once (a bulk change hands PUBLISH_BATCH at a time, the relay
-    its BATCH); False (logged) as publish()."""
-    from automations.tasks import execute_runs
-
-    what = f"{len(run_ids)} runs"
-    if handover.available():
-        return _send(lambda: handover.push(run_ids), force=force, what=what)
-    return _send(
-        lambda: execute_runs.apply_async(args=[run_ids], retry=False), force=force, what=what
-    )
-
-
-def _send(send: Callable[[], object], *, what: str, force: bool = False) -> bool:
-    global _broker_down_until
-    if not force and time.monotonic() < _broker_down_until:
-        return False
-    try:
-        send()
-    except Exception:
-        logger.warning("Could not publish %s; the relay will retry", what, exc_info=True)
-        _broker_down_until = time.monotonic() + BROKER_BACKOFF
-        return False
-    _broker_down_until = 0.0
-    return True
 
 
 def dispatch(run_id: str, *, countdown: float | None = None) -> bool:
@@ -124,12 +72,11 @@ def dispatch(run_id: str, *, countdown: float | None = None) -> bool:
 def publish_marked(run_id: str, *, marked_at: datetime, countdown: float | None = None) -> bool:
     """Publish a run marked as handed over at `marked_at` (by its INSERT, or by dispatch()'s
     UPDATE): for a run written marked, dispatch() without its UPDATE, one statement and one
-    commit fewer. If
-    publishing fails the mark is undone and the relay publishes the run on its next tick; were
-    the process to die between the commit and the publish, the relay publishes the run once the
-    mark is AUTOMATIONS_REDISPATCH_AFTER old. A run nobody else can have published (the relay
-    leaves marked runs alone) needs no check that it is still pending."""
-    if publish(run_id, countdown=countdown):
+    commit fewer. If publishing fails the mark is undone and the relay publishes the run on its
+    next tick; were the process to die between the commit and the publish, the relay publishes
+    the run once the mark is AUTOMATIONS_REDISPATCH_AFTER old. A run nobody else can have
+    published (the relay leaves marked runs alone) needs no check that it is still pending."""
+    if handover.publish([run_id], countdown=countdown):
         return True
     try:
         Run.objects.filter(id=run_id, dispatched_at=marked_at).update(dispatched_at=None)
@@ -152,7 +99,7 @@ def dispatch_many(run_ids: list[str]) -> int:
             )
             if not marked:
                 continue
-            if not publish_many(batch):
+            if not handover.publish(batch):
                 Run.objects.filter(id__in=batch, dispatched_at=now).update(dispatched_at=None)
                 break
         except DatabaseError:
@@ -288,11 +235,12 @@ def run_create(
     if status == Run.Status.PENDING:
         _durable_before_publishing()
     if marked and status == Run.Status.PENDING:
-        run.dispatched_at = run.due_at
-        sqlrows.insert(run)
-        transaction.on_commit(lambda: publish_marked(run.id, marked_at=run.dispatched_at))
+        # run_build gives every pending run its due time (now).
+        marked_at = run.dispatched_at = cast(datetime, run.due_at)
+        insert_run(run)
+        transaction.on_commit(lambda: publish_marked(run.id, marked_at=marked_at))
         return run
-    sqlrows.insert(run)
+    insert_run(run)
     if status == Run.Status.PENDING:
         transaction.on_commit(lambda: dispatch(run.id))
     elif status in Run.FINAL_STATUSES:

@@ -12,7 +12,7 @@ import pytest
 from werkzeug import Response
 
 from automations.models import Run
-from automations.runtime import runs as runs_module
+from automations.runtime import handover
 from automations.runtime.relay import relay
 from config.celery import app as celery_app
 from tests.e2e.conftest import reset_broker_connections
@@ -34,12 +34,12 @@ def own_redis(tmp_path, engine_settings, transactional_db):
     celery_app.conf.broker_url = server.url
     celery_app.conf.broker_transport_options = {"visibility_timeout": 3600}
     reset_broker_connections(celery_app)
-    runs_module._broker_down_until = 0.0
+    handover._broker_down_until = 0.0
     yield server
     server.stop()
     celery_app.conf.broker_url, celery_app.conf.broker_transport_options = original
     reset_broker_connections(celery_app)
-    runs_module._broker_down_until = 0.0
+    handover._broker_down_until = 0.0
 
 
 class Workers(Services):

@@ -24,8 +24,7 @@ from werkzeug import Request, Response
 from accounts import throttling
 from automations import ratelimit
 from automations.models import Run
-from automations.runtime import matching
-from automations.runtime import runs as runs_module
+from automations.runtime import handover, matching
 from automations.runtime.periodic import setup_periodic_tasks
 from automations.runtime.runs import trigger_data_for
 from config.celery import app as celery_app
@@ -95,7 +94,7 @@ def own_redis(tmp_path, fault_settings, postgres_only):
 
 def _forget_outages() -> None:
     """An outage in one test must not leave this process backing off in the next."""
-    runs_module._broker_down_until = 0.0
+    handover._broker_down_until = 0.0
     matching._cache_down_until = 0.0
     throttling._guard.reset()
     ratelimit._guard.reset()

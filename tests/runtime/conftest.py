@@ -12,21 +12,10 @@ def _fresh_matching_index():
 
 
 @pytest.fixture(autouse=True)
-def published(monkeypatch):
-    """No broker in these tests: record what would be published; tests run runs with drain()."""
-    sent: list[tuple[str, float | None]] = []
-
-    def fake_publish(run_id: str, *, countdown: float | None = None, force: bool = False) -> bool:
-        sent.append((run_id, countdown))
-        return True
-
-    def fake_publish_many(run_ids: list[str], *, force: bool = False) -> bool:
-        sent.extend((run_id, None) for run_id in run_ids)
-        return True
-
-    monkeypatch.setattr("automations.runtime.runs.publish", fake_publish)
-    monkeypatch.setattr("automations.runtime.relay.publish_many", fake_publish_many)
-    return sent
+def published(published_runs):
+    """No broker in these tests: what would be published is recorded (tests.conftest
+    .PublishedRuns); tests run runs with drain()."""
+    return published_runs
 
 
 @pytest.fixture(autouse=True)

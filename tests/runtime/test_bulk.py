@@ -14,19 +14,6 @@ pytestmark = pytest.mark.django_db
 MARK = [{"type": "update_record", "config": {"updates": {"processed_at": "{{now}}"}}}]
 
 
-@pytest.fixture
-def messages(monkeypatch):
-    """What publish_many would send (one list of run ids per Celery message)."""
-    sent: list[list[str]] = []
-
-    def fake_publish_many(run_ids: list[str]) -> bool:
-        sent.append(list(run_ids))
-        return True
-
-    monkeypatch.setattr(runs_module, "publish_many", fake_publish_many)
-    return sent
-
-
 def _bulk(tenant, records, data):
     return records_bulk_update(
         module=tenant.module("contacts"), records_or_filter=records, data=data, actor=tenant.user
@@ -34,7 +21,7 @@ def _bulk(tenant, records, data):
 
 
 def test_a_bulk_change_writes_one_run_per_record_and_hands_them_over_in_batches(
-    tenant, messages, published, monkeypatch, django_capture_on_commit_callbacks
+    tenant, published, monkeypatch, django_capture_on_commit_callbacks
 ):
     monkeypatch.setattr(runs_module, "PUBLISH_BATCH", 2)
     automation = make_automation(
@@ -45,8 +32,8 @@ def test_a_bulk_change_writes_one_run_per_record_and_hands_them_over_in_batches(
         _bulk(tenant, records, {"status": "done"})
     runs = runs_of(automation)
     assert sorted(r.record_id for r in runs) == sorted(r.id for r in records)
-    assert [len(m) for m in messages] == [2, 2, 1]
-    assert published == []  # none of them one by one
+    # Each hand-over is one push or one Celery message: none of them one by one.
+    assert [len(batch) for batch in published.batches] == [2, 2, 1]
     assert all(r.dispatched_at is not None for r in runs)
     run = runs[0]
     assert run.trigger_data["previous"]["status"] is None
@@ -56,7 +43,7 @@ def test_a_bulk_change_writes_one_run_per_record_and_hands_them_over_in_batches(
 
 
 def test_execute_runs_runs_every_run_of_its_message(
-    tenant, messages, django_capture_on_commit_callbacks
+    tenant, published, django_capture_on_commit_callbacks
 ):
     automation = make_automation(
         tenant,
@@ -66,14 +53,14 @@ def test_execute_runs_runs_every_run_of_its_message(
     records = [make_record(tenant, "contacts", name=f"C{i}") for i in range(3)]
     with django_capture_on_commit_callbacks(execute=True):
         _bulk(tenant, records, {"status": "done"})
-    [message] = messages
+    [message] = published.batches
     execute_runs(message)
     assert {r.status for r in runs_of(automation)} == {Run.Status.SUCCESS}
     execute_runs(message)  # delivered again: nothing runs twice
     assert all(r.values.get("processed_at") for r in _reloaded(records))
 
 
-def test_conditions_and_watched_fields_are_applied_per_record(tenant, messages):
+def test_conditions_and_watched_fields_are_applied_per_record(tenant):
     watcher = make_automation(
         tenant,
         trigger={"type": "field.changed", "module": "contacts", "field": "status"},
@@ -89,7 +76,7 @@ def test_conditions_and_watched_fields_are_applied_per_record(tenant, messages):
 
 
 def test_the_single_record_path_still_publishes_each_run_on_its_own(
-    tenant, messages, published, django_capture_on_commit_callbacks
+    tenant, published, django_capture_on_commit_callbacks
 ):
     automation = make_automation(
         tenant, trigger={"type": "record.updated", "module": "contacts"}, actions=MARK
@@ -99,7 +86,7 @@ def test_the_single_record_path_still_publishes_each_run_on_its_own(
         record_update(record=record, data={"status": "done"}, actor=tenant.user)
     [run] = runs_of(automation)
     assert published == [(run.id, None)]
-    assert messages == []
+    assert published.batches == [[run.id]]
 
 
 def _reloaded(records):
@@ -109,7 +96,7 @@ def _reloaded(records):
 
 
 def test_a_bulk_change_failing_an_automation_sends_no_notice_per_record_once_it_is_disabled(
-    tenant, messages, django_capture_on_commit_callbacks
+    tenant, django_capture_on_commit_callbacks
 ):
     from automations.models import Notification
     from automations.runtime import matching

@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 from redis import connection as redis_connection
 
-from automations.runtime import handover, runs
+from automations.runtime import handover
 from tests.faults.procs import await_condition
 
 pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="the ready list needs Redis")
@@ -32,14 +32,10 @@ def redis():
 
 
 @pytest.fixture(autouse=True)
-def real_publish(monkeypatch):
-    # The runtime tests' autouse fixture fakes publish(); these tests want the real one.
-    monkeypatch.setattr(runs, "publish", _real_publish)
-    monkeypatch.setattr("automations.runtime.relay.publish_many", runs.publish_many)
-    monkeypatch.setattr(runs, "_broker_down_until", 0.0)
-
-
-_real_publish = runs.publish
+def published(monkeypatch):
+    """The runtime tests' autouse fixture of this name replaces handover.publish; these tests
+    hand runs over for real, starting with no broker outage remembered."""
+    monkeypatch.setattr(handover, "_broker_down_until", 0.0)
 
 
 def messages(redis) -> list[str]:
@@ -251,9 +247,9 @@ def test_a_failed_drain_message_clears_the_bell_so_the_next_push_tries_again(red
 
 
 def test_publish_uses_the_list_for_runs_due_now_and_a_message_for_later_ones(redis):
-    assert runs.publish("run_now") is True
-    assert runs.publish("run_later", countdown=30) is True
-    assert runs.publish_many(["run_1", "run_2"]) is True
+    assert handover.publish(["run_now"]) is True
+    assert handover.publish(["run_later"], countdown=30) is True
+    assert handover.publish(["run_1", "run_2"]) is True
 
     assert ready(redis) == ["run_now", "run_1", "run_2"]
     assert sorted(messages(redis)) == ["automations.drain_ready", "automations.execute_run"]
@@ -276,18 +272,18 @@ def dead_broker():
 def test_an_unreachable_broker_pauses_publishing_but_not_the_relay(redis, dead_broker):
     from config.celery import app
 
-    assert runs.publish("run_a") is False  # logged; the run stays for the relay
-    assert runs._broker_down_until > 0
+    assert handover.publish(["run_a"]) is False  # logged; the run stays for the relay
+    assert handover._broker_down_until > 0
 
     app.conf.broker_url = settings.CELERY_BROKER_URL  # Redis is back
     # On-commit publishing does not try again for BROKER_BACKOFF seconds...
-    assert runs.publish("run_b") is False
+    assert handover.publish(["run_b"]) is False
     assert ready(redis) == []
     # ...the relay does, and a success ends the pause.
-    assert runs.publish("run_c", force=True) is True
+    assert handover.publish(["run_c"], force=True) is True
     assert ready(redis) == ["run_c"]
-    assert runs._broker_down_until == 0.0
-    assert runs.publish("run_d") is True
+    assert handover._broker_down_until == 0.0
+    assert handover.publish(["run_d"]) is True
 
 
 @pytest.mark.django_db

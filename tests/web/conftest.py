@@ -13,9 +13,9 @@ def _fresh_matching_index():
 
 
 @pytest.fixture(autouse=True)
-def _no_broker(monkeypatch):
+def _no_broker(published_runs):
     """Nothing is published in these tests; runs stay pending where the views can show them."""
-    monkeypatch.setattr("automations.runtime.runs.publish", lambda run_id, **kwargs: True)
+    return published_runs
 
 
 @pytest.fixture
