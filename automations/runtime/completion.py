@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
+from django.db.models import Field, Model
 
 from automations.models import ActionRun, Automation, Run
 from config import sqlrows
@@ -59,9 +60,10 @@ def _sql() -> str:
     )
 
 
-def _json(model: type, name: str, value: Any) -> Any:
+def _json(model: type[Model], name: str, value: Any) -> Any:
     """A JSON value adapted as the model field would adapt it."""
-    return model._meta.get_field(name).get_db_prep_save(value, connection)
+    field = cast("Field[Any, Any]", model._meta.get_field(name))
+    return field.get_db_prep_save(value, connection)
 
 
 def complete_success(
@@ -98,7 +100,7 @@ def complete_success(
         completed_at,
         run_duration,
         index + 1,
-        attempt,  # a finished run's attempts: the tries of its last action (runtime.executor)
+        attempt,  # a finished run's attempts: the tries of its last action (runtime.outcome)
         run_started,
         run.id,
         completed_at,

@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -27,6 +27,7 @@ from automations.context import user_snapshot
 from automations.engine.conditions import ConditionError, evaluate_conditions
 from automations.models import Automation, Run
 from automations.runtime import handover
+from automations.runtime.outcome import after_final
 from automations.trigger_types import MANUAL
 from config import sqlrows
 from config.api.errors import ApiError
@@ -288,16 +289,15 @@ def run_create(
     if status == Run.Status.PENDING:
         _durable_before_publishing()
     if marked and status == Run.Status.PENDING:
-        run.dispatched_at = run.due_at
+        marked_at = cast(datetime, run.due_at)  # a pending run is due now (run_build)
+        run.dispatched_at = marked_at
         sqlrows.insert(run)
-        transaction.on_commit(lambda: publish_marked(run.id, marked_at=run.dispatched_at))
+        transaction.on_commit(lambda: publish_marked(run.id, marked_at=marked_at))
         return run
     sqlrows.insert(run)
     if status == Run.Status.PENDING:
         transaction.on_commit(lambda: dispatch(run.id))
     elif status in Run.FINAL_STATUSES:
-        from automations.runtime.executor import after_final
-
         after_final(run=run, automation=automation, status=status, error_code=error_code)
     return run
 
@@ -374,10 +374,10 @@ def run_manual(*, automation: Automation, record: Record | None, user: Any) -> R
         snapshot = record_snapshot(record, module_fields(record.module))
     trigger_data = trigger_data_for(event=MANUAL, record=snapshot, user=user)
     chain, _, _ = chain_for(
-        cause=None, automation_id=automation.id, record_id=snapshot and snapshot["id"]
+        cause=None, automation_id=automation.id, record_id=snapshot["id"] if snapshot else None
     )
     evaluated: list = []
-    if snapshot is not None and automation.conditions:
+    if record is not None and snapshot is not None and automation.conditions:
         passed, evaluated, error = evaluate_for_run(
             automation, record=snapshot, previous=None, field_types=field_types_of(record.module)
         )
