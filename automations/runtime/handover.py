@@ -1,11 +1,11 @@
 """Handing runs to workers through a Redis list, with a Celery message only to wake a worker.
 
-Why: a Celery message per run cost more CPU than executing a one-action run (S2: two pool
-processes drain a no-op task at ~1,000/s, the engine did ~370 runs/s at one message per run),
-and under load that overhead is what made events queue up (S3). With Redis as the broker,
-runs ready to execute now are pushed onto a list (READY); pool processes pop their ids and
-execute them (`drain`, the task automations.drain_ready). A Celery message starts a drain only
-when no drain is on its way to the list already:
+Why: a Celery message per run costs more CPU than executing a one-action run, and under load
+that overhead is what makes events queue up (the measurements are in bench/README.md, "Design
+notes from measurements": hand-over). With Redis as the broker, runs ready to execute now
+are pushed onto a list (READY); pool processes pop their ids and execute them (`drain`, the
+task automations.drain_ready). A Celery message starts a drain only when no drain is on its
+way to the list already:
 
 - BELL is set while a drain message is on its way: set by whoever sends one, deleted by the
   drain that receives it before its first pop. A push that finds it set sends nothing.
@@ -56,8 +56,8 @@ BELL_TTL_MS = 10_000
 # How many ids a drain takes per pop: an eighth of those waiting (POP_SHARE), at least one and
 # at most POP_BATCH. The ids a drain takes wait for each other (it executes them one by one),
 # so from a short list it takes one at a time and every other free process can take the next:
-# taking all of a few waiting ids left the other process listening idle while they queued
-# behind each other (S3's latency tail). From a backlog, batches save round trips, and a
+# taking all of a few waiting ids leaves the other process listening idle while they queue
+# behind each other (a latency tail). From a backlog, batches save round trips, and a
 # process that dies leaves few runs to the relay.
 POP_BATCH = 10
 POP_SHARE = 8
@@ -189,9 +189,9 @@ def _listen_for_ready(client, token: str, wait: float) -> tuple[list | None, int
 
     Listening, the BLPOP and stepping down are one pipeline, so one round trip: Redis runs a
     connection's commands in order and holds those behind a blocked BLPOP until it returns,
-    so we step down the moment it does, with no reply to wait for in between (it used to be
-    three round trips per run a lingering drain took). EVAL, not the scripts' EVALSHA: a
-    redis-py pipeline asks SCRIPT EXISTS first for the scripts it holds, a round trip more.
+    so we step down the moment it does, with no reply to wait for in between. EVAL, not the
+    scripts' EVALSHA: a redis-py pipeline asks SCRIPT EXISTS first for the scripts it holds, a
+    round trip more.
     """
     pipe = client.pipeline(transaction=False)
     pipe.eval(_LISTEN, 1, LISTENERS, token, _ms(wait) + LISTEN_MARGIN_MS)
