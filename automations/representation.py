@@ -18,21 +18,11 @@ from django.utils import timezone
 
 from automations.engine.schedule import describe_cron, next_runs
 from automations.models import ActionRun, Automation, Run
+from automations.redaction import redacted_trigger_data
 from automations.trigger_types import SCHEDULE, WEBHOOK
 from config.timestamps import iso
 
 NEXT_RUNS_PREVIEW = 5
-_SENSITIVE_HEADER_PARTS = (
-    "authorization",
-    "cookie",
-    "token",
-    "secret",
-    "signature",
-    "api-key",
-    "apikey",
-    "password",
-)
-_REDACTED = "[redacted]"
 
 
 def webhook_url(automation: Automation) -> str:
@@ -167,27 +157,12 @@ def action_run_data(action_run: ActionRun) -> dict[str, Any]:
     return _action_row_data({f: getattr(action_run, f) for f in ACTION_RUN_FIELDS})
 
 
-def _redacted_trigger_data(trigger_data: dict[str, Any]) -> dict[str, Any]:
-    """The event snapshot as stored, with secrets in inbound webhook headers masked."""
-    data = {"record_id": None, "event": None, **(trigger_data or {})}
-    webhook = data.get("webhook")
-    if isinstance(webhook, dict) and isinstance(webhook.get("headers"), dict):
-        headers = {
-            name: _REDACTED
-            if any(part in name.lower() for part in _SENSITIVE_HEADER_PARTS)
-            else value
-            for name, value in webhook["headers"].items()
-        }
-        data["webhook"] = {**webhook, "headers": headers}
-    return data
-
-
 def _run_row_data(row: Mapping[str, Any], actions: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "automation_id": row["automation_id"],
         "status": row["status"],
-        "trigger_data": _redacted_trigger_data(row["trigger_data"]),
+        "trigger_data": redacted_trigger_data(row["trigger_data"]),
         "conditions_evaluated": row["conditions_evaluated"],
         "actions_executed": actions,
         "error_code": row["error_code"] or None,

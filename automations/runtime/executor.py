@@ -1,110 +1,57 @@
-"""Executing a run: claim it, run its actions in order from next_action_index, finish it.
+"""Executing a run: take it, run its actions in order from next_action_index, end it.
 
-Claiming is one conditional UPDATE (only one worker can move a run from pending/waiting/
-retrying to running) that also sets a lease. The worker renews the lease before each action;
-if it dies, the relay reclaims the run when the lease expires and it resumes where it stopped.
+Taking a run chooses its owner once (automations.runtime.ownership): a run whose remaining
+actions all write only to this database executes in one transaction holding its row lock
+(RowLock); any other is claimed with a lease that is renewed before each action and checked at
+each step (Lease). The loop below is the same for both.
 
 Exactly once for database actions: update_record, create_record and send_notification run
 inside one transaction with their ActionRun row and the run's next_action_index, after the run
-row has been locked and checked to still be ours (status running, our lease, this index). So a
-crash before commit leaves no trace and the action runs again; a crash after commit moves on.
+row has been checked to still be ours (status running, our lease, this index). So a crash
+before commit leaves no trace and the action runs again; a crash after commit moves on.
 External actions (send_email, call_webhook) are at least once: their ActionRun is written
 first, then they act, then the outcome and the new index commit together; a crash in between
 repeats the call with the same idempotency key (Message-ID, webhook-id).
 
-`attempts` has one meaning, on the run and on its actions' logs: how many times the run's
-current action (once the run is over, the action it ended on) has been tried, the try under
-way or just finished included. An action's `attempt` is that number for its try; the run's
-`attempts` equals the `attempt` of its current action's log (1 for a success at the first try,
-1 + the number of retries for a run that failed after them, e.g. 4 after the default three),
-and is 0 while its next action has not been tried yet. A try lost with its worker counts too
-(the relay adds it when it reclaims the run).
-
-Delays and retries never sleep: the run is released with status waiting/retrying and due_at,
-and is published again by the relay when due (or, for waits shorter than the relay interval,
-by a short countdown right away).
+How a run ends and when an action is retried is automations.runtime.outcome's (where the
+meaning of `attempts` is written down). Delays and retries never sleep: the run is released
+with status waiting/retrying and due_at, and is published again by the relay when due (or, for
+waits shorter than the relay interval, by a short countdown right away).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
-from django.db.models import DateTimeField, F, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db import transaction
 from django.utils import timezone
 
-from automations.actions import ACTIONS, ActionContext, ActionError
+from automations.actions import ACTIONS, Action, ActionContext, ActionError
 from automations.actions.delay import seconds_of
 from automations.context import template_context
 from automations.engine.template_limits import truncated_copy
 from automations.engine.templates import TemplateError, render_value
 from automations.models import ActionRun, Automation, AutomationVersion, Run
-from automations.runtime.breaker import record_outcome
-from automations.runtime.notifications import notify_run_failed
+from automations.redaction import redacted_config
+from automations.runtime.outcome import MAX_ERROR_MESSAGE, crash_error, finish, retry_delay
+from automations.runtime.ownership import (
+    Lease,
+    LeaseLost,
+    Ownership,
+    Redo,
+    RowLock,
+    claim,
+)
 from automations.runtime.runs import dispatch
 from automations.runtime.sql import complete_success, lock_and_load
 
 logger = logging.getLogger(__name__)
-
-_SECRET_KEY = re.compile(
-    r"authorization|secret|token|password|passwd|api[-_]?key|cookie|signature", re.IGNORECASE
-)
-REDACTED = "[redacted]"
-
-
-class LeaseLost(Exception):
-    """Another worker owns the run now (ours expired and the relay handed it on)."""
-
-
-# Time left on the lease after an external action's longest call, for its outcome's commit.
-LEASE_MARGIN = 5.0
-
-
-def lease_seconds() -> float:
-    return float(settings.AUTOMATIONS_RUN_LEASE)
-
-
-def retry_delays() -> list[float]:
-    return list(settings.AUTOMATIONS_RETRY_DELAYS)
-
-
-def redact(value: Any) -> Any:
-    """Config as logged on the ActionRun: values under secret-looking keys are hidden (walk a
-    truncated_copy, whose depth is bounded)."""
-    if isinstance(value, dict):
-        return {
-            key: REDACTED if _SECRET_KEY.search(str(key)) and value[key] else redact(value[key])
-            for key in value
-        }
-    if isinstance(value, list):
-        return [redact(item) for item in value]
-    return value
-
-
-def crash_error(err: BaseException) -> ActionError:
-    """An unexpected exception inside an action (rendering or executing it) as that action's
-    failure, `action_crashed`, in words rather than Python's (the traceback goes to the worker
-    log, where the caller sends it).
-
-    Permanent unless the exception can be passing (the database or the network): the crash is
-    deterministic otherwise (the same definition and event data crash the same way), so three
-    retries over 36 minutes would only delay the failure notice and spend worker time, as
-    the poison run reclaimed four times over eight minutes did.
-    """
-    if isinstance(err, RecursionError):
-        what = "its data is nested too deeply to process"
-    elif isinstance(err, MemoryError):
-        what = "it needed more memory than a worker has"
-    else:
-        what = "an unexpected error occurred in the service (its details are in the worker log)"
-    transient = isinstance(err, (DatabaseError, OSError))
-    return ActionError("action_crashed", f"The action crashed: {what}", permanent=not transient)
 
 
 def actions_for(run: Run, automation: Automation) -> list[dict[str, Any]]:
@@ -129,74 +76,7 @@ def _wake_later(run_id: str, delay: float) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Finishing
-
-
-def after_final(*, run: Run, automation: Automation, status: str, error_code: str = "") -> None:
-    """Bookkeeping for a run that just reached a final status (in the caller's transaction):
-    counters and circuit breaker on the automation, failure notices after commit."""
-    tripped = record_outcome(run=run, automation=automation, status=status, error_code=error_code)
-    if status == Run.Status.FAILED:
-        run_id = run.id
-        transaction.on_commit(lambda: notify_run_failed(run_id=run_id, tripped=tripped))
-
-
-def finish(
-    run: Run,
-    automation: Automation,
-    *,
-    status: str,
-    error_code: str = "",
-    error_message: str = "",
-    expect: dict[str, Any],
-    duration: int | None = None,
-    **changes: Any,
-) -> bool:
-    """Move a running run to a final status if `expect` still holds; False if it did not.
-    `duration`: the total of its action runs when the caller knows it; `changes`: further
-    columns written in the same UPDATE."""
-    now = timezone.now()
-    if duration is None:
-        duration = (
-            ActionRun.objects.filter(run_id=run.id)
-            .exclude(type="delay")
-            .aggregate(total=Sum("duration_ms"))["total"]
-            or 0
-        )
-    updated = Run.objects.filter(id=run.id, **expect).update(
-        status=status,
-        completed_at=now,
-        duration_ms=duration,
-        lease_expires_at=None,
-        due_at=None,
-        error_code=error_code,
-        error_message=error_message[:5000],
-        **changes,
-    )
-    if not updated:
-        return False
-    run.status = status
-    after_final(run=run, automation=automation, status=status, error_code=error_code)
-    return True
-
-
-# ---------------------------------------------------------------------------------------------
-# Claiming
-
-
-def claim(run_id: str, *, now: datetime) -> datetime | None:
-    """Take the run if it is runnable and due; returns our lease, or None if we did not win."""
-    lease = now + timedelta(seconds=lease_seconds())
-    won = Run.objects.filter(
-        Q(due_at__isnull=True) | Q(due_at__lte=now),
-        id=run_id,
-        status__in=Run.ACTIVE_STATUSES,
-    ).update(
-        status=Run.Status.RUNNING,
-        lease_expires_at=lease,
-        started_at=Coalesce(F("started_at"), Value(now, output_field=DateTimeField())),
-    )
-    return lease if won else None
+# Taking a run
 
 
 def _requeue_if_early(run_id: str, now: datetime) -> None:
@@ -212,41 +92,42 @@ def _requeue_if_early(run_id: str, now: datetime) -> None:
             dispatch(run_id, countdown=wait + 0.01)
 
 
-class _Redo(Exception):
-    """An action failed during an optimistic execution: roll it all back and execute again
-    with a savepoint around each action, so that its failure can be logged."""
+def database_only(actions: list[dict[str, Any]]) -> bool:
+    """Whether every one of these actions writes only to this database."""
+    return all(
+        getattr(ACTIONS.get(str(spec.get("type"))), "transactional", False) for spec in actions
+    )
 
 
 def execute(run_id: str, *, optimistic: bool = True) -> str | None:
     """Run what is due of this run; returns the status it was left in, or None if this worker
     did not get the run (someone else has it, it is not due, or it is finished).
 
-    A run whose remaining actions all write only to this database is claimed, executed and
-    finished in one transaction. `optimistic` runs those actions without a savepoint each
-    (two round trips per action fewer): if one fails, the whole transaction rolls back, the
-    claim included, and the run is executed again at once with savepoints, where the failure
-    is logged and handled (retry, fail) as usual.
+    A run whose remaining actions all write only to this database is executed under a RowLock,
+    `optimistic` or not (see automations.runtime.ownership); any other under a Lease.
     """
     now = timezone.now()
     try:
         with transaction.atomic():
             run = lock_and_load(run_id, now=now)
-            if run is None:
-                execution = None
-            else:
-                execution = _Execution(run, started=now)
-                if execution.database_only():
+            execution = None
+            if run is not None:
+                actions = actions_for(run, run.automation)
+                if database_only(actions[run.next_action_index :]):
                     # The row lock taken above is the claim: actions and outcome commit
                     # together with it, and no other worker can take the run until then. The
                     # run's row is written once, when it ends (no "running" state is ever
                     # visible, nor needed: a crash rolls everything back).
-                    execution.locked = True
-                    execution.optimistic = optimistic
-                    return execution.execute()
+                    owner = RowLock(started=now, optimistic=optimistic)
+                    return _Execution(run, owner, actions=actions, started=now).execute()
                 # Actions with effects outside the database: commit a claim with a lease, so
-                # that a worker that dies midway leaves the run for the relay to reclaim.
-                execution.lease = claim(run_id, now=now)
-    except _Redo:
+                # that a worker that dies midway leaves the run for the relay to reclaim. The
+                # row is locked by us here, so the claim wins.
+                lease = claim(run_id, now=now)
+                if lease is not None:
+                    lease_owner = Lease(run_id=run_id, lease=lease)
+                    execution = _Execution(run, lease_owner, actions=actions, started=now)
+    except Redo:
         return execute(run_id, optimistic=False)
     if execution is None:
         _requeue_if_early(run_id, now)
@@ -263,90 +144,29 @@ def execute(run_id: str, *, optimistic: bool = True) -> str | None:
 
 
 class _Execution:
-    def __init__(self, run: Run, *, started: datetime) -> None:
+    def __init__(
+        self,
+        run: Run,
+        owner: Ownership,
+        *,
+        actions: list[dict[str, Any]],
+        started: datetime,
+    ) -> None:
         self.run = run
         self.automation = run.automation
-        # Set by claim() unless the execution is locked (one transaction holding the row).
-        self.lease: datetime | None = None
+        self.owner = owner
         self.started = started
-        self.actions = actions_for(run, self.automation)
-        # True when the whole execution is one transaction that holds the run's row lock.
-        self.locked = False
-        # True (only when locked) while actions run without savepoints: see execute().
-        self.optimistic = False
+        self.actions = actions
         self.first_index = run.next_action_index
         # Durations of the actions done here, by index: when the execution started at the
         # first action, they are all the run's action runs (no SUM query to finish it).
         self.durations: dict[int, int] = {}
 
-    def database_only(self) -> bool:
-        """Whether every action left to run writes only to this database."""
-        remaining = self.actions[self.run.next_action_index :]
-        return all(
-            getattr(ACTIONS.get(str(spec.get("type"))), "transactional", False)
-            for spec in remaining
-        )
-
     def _duration(self) -> int | None:
         return sum(self.durations.values()) if self.first_index == 0 else None
 
-    # --- ownership -----------------------------------------------------------------------
-
-    def _renew_lease(self, now: datetime, *, at_least: float = 0.0) -> None:
-        """Make sure our lease outlasts what comes next: half a lease at least, and `at_least`
-        seconds (an external action's longest call) plus LEASE_MARGIN for its outcome's commit.
-        """
-        if self.locked:
-            return  # the row lock is held until the execution commits
-        # A lease with enough left (just claimed, or renewed by an earlier action) is not
-        # renewed: that saves a write and a commit per action. Ownership is checked by _fence.
-        needed = at_least + LEASE_MARGIN if at_least else 0.0
-        if self.lease - now > timedelta(seconds=max(lease_seconds() / 2, needed)):
-            return
-        lease = now + timedelta(seconds=max(lease_seconds(), needed))
-        renewed = Run.objects.filter(
-            id=self.run.id, status=Run.Status.RUNNING, lease_expires_at=self.lease
-        ).update(lease_expires_at=lease)
-        if not renewed:
-            raise LeaseLost
-        self.lease = lease
-
-    def _transaction(self):
-        """A step's transaction; when locked, the execution's own (no savepoint needed: any
-        error there rolls the whole execution back, claim included)."""
-        return transaction.atomic(savepoint=not self.locked)
-
     def _fence(self, index: int) -> None:
-        """Inside a transaction: lock the run row and check it is still ours at `index`."""
-        if self.locked:
-            return  # the claim in this very transaction holds the lock
-        try:
-            row = (
-                Run.objects.select_for_update()
-                .values_list("status", "lease_expires_at", "next_action_index")
-                .get(id=self.run.id)
-            )
-        except Run.DoesNotExist:
-            raise LeaseLost from None
-        if row != (Run.Status.RUNNING, self.lease, index):
-            raise LeaseLost
-
-    def _mine(self, index: int) -> dict[str, Any]:
-        """What the run row must still hold for this worker to write its outcome."""
-        if self.locked:
-            return {}  # the row lock taken by lock_and_load: nobody else can have changed it
-        return {
-            "status": Run.Status.RUNNING,
-            "lease_expires_at": self.lease,
-            "next_action_index": index,
-        }
-
-    def _claimed(self) -> dict[str, Any]:
-        """Columns a locked execution writes with the run's outcome, since its claim (a row
-        lock) wrote nothing."""
-        if not self.locked:
-            return {}
-        return {"started_at": Coalesce(F("started_at"), Value(self.started, DateTimeField()))}
+        self.owner.fence(index)
 
     # --- steps ---------------------------------------------------------------------------
 
@@ -357,15 +177,15 @@ class _Execution:
             outcome = self._step(index, self.actions[index])
             if outcome is not None:
                 return outcome
-        with self._transaction():
+        with self.owner.step():
             self._fence(len(self.actions))
             finish(
                 self.run,
                 self.automation,
                 status=Run.Status.SUCCESS,
-                expect=self._mine(len(self.actions)),
+                expect=self.owner.mine(len(self.actions)),
                 duration=self._duration(),
-                **self._claimed(),
+                **self.owner.claimed(),
             )
         return Run.Status.SUCCESS
 
@@ -399,8 +219,10 @@ class _Execution:
             except Exception as err:  # RecursionError and MemoryError are Exceptions too
                 logger.exception("Rendering action %s of run %s crashed", index, self.run.id)
                 config, error = raw_config, crash_error(err)
-        external = error is None and not action.transactional
-        self._renew_lease(now, at_least=action.max_seconds(config) if external else 0.0)
+        at_least = 0.0
+        if action is not None and error is None and not action.transactional:
+            at_least = action.max_seconds(config)  # an external action's longest call
+        self.owner.renew(now, at_least=at_least)
         if error is None and kind == "delay":
             return self._delay(index, config, now)
         ctx = ActionContext(
@@ -414,42 +236,46 @@ class _Execution:
             raw_config=raw_config if isinstance(raw_config, dict) else {},
         )
         # The action gets its config whole; the log keeps a redacted, bounded copy.
-        logged = redact(truncated_copy(config))
+        logged = redacted_config(truncated_copy(config))
         attempt = self.run.attempts + 1
-        if error is None and action.transactional:
-            with self._transaction():
+        if action is not None and error is None and action.transactional:
+            with self.owner.step():
                 self._fence(index)
                 started = time.monotonic()
-                output, error = self._call(action, config, ctx, savepoint=not self.optimistic)
+                output, error = self._call(action, config, ctx, within=self.owner.action_writes)
                 duration = _ms(started)
-                if error is not None and self.optimistic:
-                    raise _Redo
+                if error is not None:
+                    self.owner.action_failed()
                 if error is None:
                     return self._succeed(index, kind, logged, output, attempt, duration, now)
                 return self._fail(index, kind, logged, error, attempt, duration, now)
-        with self._transaction():
+        with self.owner.step():
             self._fence(index)
             self._log(index, kind, logged, attempt, now, status=ActionRun.Status.RUNNING)
         started = time.monotonic()
         output = {}
-        if error is None:
-            output, error = self._call(action, config, ctx, savepoint=False)
+        if action is not None and error is None:
+            output, error = self._call(action, config, ctx, within=nullcontext)
         duration = _ms(started)
-        with self._transaction():
+        with self.owner.step():
             self._fence(index)
             if error is None:
                 return self._succeed(index, kind, logged, output, attempt, duration, now)
             return self._fail(index, kind, logged, error, attempt, duration, now)
 
     def _call(
-        self, action: Any, config: Any, ctx: ActionContext, *, savepoint: bool
+        self,
+        action: Action,
+        config: Any,
+        ctx: ActionContext,
+        *,
+        within: Callable[[], AbstractContextManager[Any]],
     ) -> tuple[dict[str, Any], ActionError | None]:
+        """Execute the action `within` a context (a savepoint for a database action's writes);
+        its failure, whatever it raised, as an ActionError."""
         try:
-            if savepoint:
-                # The action's own writes roll back alone if it fails; the log row stays.
-                with transaction.atomic():
-                    return action.execute(config, ctx) or {}, None
-            return action.execute(config, ctx) or {}, None
+            with within():
+                return action.execute(config, ctx) or {}, None
         except ActionError as err:
             return {}, err
         except LeaseLost:
@@ -497,10 +323,11 @@ class _Execution:
         now: datetime,
     ) -> str | None:
         self.durations[index] = duration
+        run_duration = self._duration()
         if (
-            self.locked
+            self.owner.one_transaction
             and index + 1 == len(self.actions)
-            and self._duration() is not None
+            and run_duration is not None
             # The hottest path: one statement instead of the three below, where the database
             # runs it (runtime.sql).
             and complete_success(
@@ -513,7 +340,7 @@ class _Execution:
                 started_at=now,
                 completed_at=timezone.now(),
                 action_duration=duration,
-                run_duration=self._duration(),
+                run_duration=run_duration,
                 run_started=self.started,
             )
         ):
@@ -538,11 +365,11 @@ class _Execution:
                 self.run,
                 self.automation,
                 status=Run.Status.SUCCESS,
-                expect=self._mine(index),
+                expect=self.owner.mine(index),
                 duration=self._duration(),
                 next_action_index=index + 1,
                 attempts=attempt,  # the tries of its last action (module docstring: attempts)
-                **self._claimed(),
+                **self.owner.claimed(),
             )
             return Run.Status.SUCCESS
         Run.objects.filter(id=self.run.id).update(
@@ -562,36 +389,34 @@ class _Execution:
         duration: int,
         now: datetime,
     ) -> str:
-        delays = retry_delays()
-        retry = not error.permanent and self.run.attempts < len(delays)
+        delay = retry_delay(error, tries_before=self.run.attempts)
         self._log(
             index,
             kind,
             config,
             attempt,
             now,
-            status=ActionRun.Status.RETRYING if retry else ActionRun.Status.FAILED,
+            status=ActionRun.Status.FAILED if delay is None else ActionRun.Status.RETRYING,
             duration_ms=duration,
             output=error.output,
             error_code=error.code,
-            error_message=error.message[:5000],
+            error_message=error.message[:MAX_ERROR_MESSAGE],
             completed_at=timezone.now(),
         )
         self.durations[index] = duration
-        if not retry:
+        if delay is None:
             finish(
                 self.run,
                 self.automation,
                 status=Run.Status.FAILED,
                 error_code=error.code,
                 error_message=error.message,
-                expect=self._mine(index),
+                expect=self.owner.mine(index),
                 duration=self._duration(),
                 attempts=attempt,  # the try that failed counts, as the action's log says
-                **self._claimed(),
+                **self.owner.claimed(),
             )
             return Run.Status.FAILED
-        delay = delays[self.run.attempts]
         Run.objects.filter(id=self.run.id).update(
             status=Run.Status.RETRYING,
             attempts=attempt,
@@ -599,8 +424,8 @@ class _Execution:
             lease_expires_at=None,
             dispatched_at=None,
             error_code=error.code,
-            error_message=error.message[:5000],
-            **self._claimed(),
+            error_message=error.message[:MAX_ERROR_MESSAGE],
+            **self.owner.claimed(),
         )
         _wake_later(self.run.id, delay)
         return Run.Status.RETRYING

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from automations.models import ActionRun, Run
 from automations.runtime import handover
-from automations.runtime.executor import finish, retry_delays
+from automations.runtime.outcome import finish, max_retries
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def reclaim_expired(*, now: datetime, limit: int = BATCH) -> int:
         .order_by("lease_expires_at")
         .values_list("id", "lease_expires_at", "attempts")[:limit]
     )
-    max_tries = len(retry_delays())
+    max_tries = max_retries()
     count = 0
     for run_id, lease, attempts in expired:
         expect = {"status": Run.Status.RUNNING, "lease_expires_at": lease}
@@ -63,7 +63,7 @@ def reclaim_expired(*, now: datetime, limit: int = BATCH) -> int:
                     error_code="worker_lost",
                     error_message=message,
                     expect=expect,
-                    attempts=attempts + 1,  # the lost try counts (runtime.executor: attempts)
+                    attempts=attempts + 1,  # the lost try counts (runtime.outcome: attempts)
                 ):
                     # An external action logs "running" before it acts: the try lost there ends
                     # with the run, not left running for good.

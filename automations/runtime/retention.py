@@ -3,24 +3,21 @@ their action runs), in batches so one purge never holds a long lock.
 
 The purge shares the database with live traffic, so it is kept cheap and polite:
 - on PostgreSQL it walks the runs table in physical order, a few pages per batch (a TID range
-  scan), and deletes the old finished runs it finds there. Each page is then modified once per
-  purge. Taking old runs automation by automation instead picks rows scattered over the whole
-  table (the runs of many automations interleave as they are written): nearly every deleted
-  row dirtied a page of its own, and the first change to a page after a checkpoint writes the
-  whole page to the WAL. In the benchmark (S7) that made 175 MB of WAL in 22 s, 19,000 full
-  page images for 19,000 runs, and the disk stalls slowed every other transaction. The cost
-  is reading the whole table once per purge (a run table of 1,000,000 is some 64,000 pages),
-  in small range scans, where the index walk read only the old runs' pages;
+  scan), and deletes the old finished runs it finds there, so each page is modified once per
+  purge. Old runs taken automation by automation are scattered over the whole table (the runs
+  of many automations interleave as they are written): nearly every deleted row would dirty a
+  page of its own, and the first change to a page after a checkpoint writes the whole page to
+  the WAL. The cost is reading the whole table once per purge, in small range scans;
 - elsewhere (SQLite) old runs are found automation by automation through
   run_automation_created (automation, created_at), an index range scan, where a filter on
   created_at alone would read the whole table for every batch;
 - a batch is deleted without loading its runs' data (only their ids);
 - batches are small and after each one it pauses PAUSE times as long as the batch took, so
   that it takes at most about a tenth of one CPU (its own and the database's work) and writes
-  its WAL in small bursts, however many logs there are to delete. On two cores that S2
-  keeps busy, a fifth (PAUSE 4) left S2 at 0.83x of its rate (median of five rounds), a tenth
-  at 1.02x, 0.85x and 1.01x in the rounds where it was deleting; a purge of a million runs
-  then takes some 20 minutes.
+  its WAL in small bursts, however many logs there are to delete.
+
+The measurements behind these choices are in bench/README.md ("Design notes from
+measurements": log retention).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from automations.context import user_snapshot
 from automations.engine.conditions import ConditionError, evaluate_conditions
 from automations.models import Automation, Run
 from automations.runtime import handover
+from automations.runtime.outcome import after_final
 from automations.runtime.sql import insert_run
 from automations.trigger_types import MANUAL
 from config.api.errors import ApiError
@@ -235,8 +236,8 @@ def run_create(
     if status == Run.Status.PENDING:
         _durable_before_publishing()
     if marked and status == Run.Status.PENDING:
-        # run_build gives every pending run its due time (now).
-        marked_at = run.dispatched_at = cast(datetime, run.due_at)
+        marked_at = cast(datetime, run.due_at)  # a pending run is due now (run_build)
+        run.dispatched_at = marked_at
         insert_run(run)
         transaction.on_commit(lambda: publish_marked(run.id, marked_at=marked_at))
         return run
@@ -244,8 +245,6 @@ def run_create(
     if status == Run.Status.PENDING:
         transaction.on_commit(lambda: dispatch(run.id))
     elif status in Run.FINAL_STATUSES:
-        from automations.runtime.executor import after_final
-
         after_final(run=run, automation=automation, status=status, error_code=error_code)
     return run
 
@@ -322,10 +321,10 @@ def run_manual(*, automation: Automation, record: Record | None, user: Any) -> R
         snapshot = record_snapshot(record, module_fields(record.module))
     trigger_data = trigger_data_for(event=MANUAL, record=snapshot, user=user)
     chain, _, _ = chain_for(
-        cause=None, automation_id=automation.id, record_id=snapshot and snapshot["id"]
+        cause=None, automation_id=automation.id, record_id=snapshot["id"] if snapshot else None
     )
     evaluated: list = []
-    if snapshot is not None and automation.conditions:
+    if record is not None and snapshot is not None and automation.conditions:
         passed, evaluated, error = evaluate_for_run(
             automation, record=snapshot, previous=None, field_types=field_types_of(record.module)
         )

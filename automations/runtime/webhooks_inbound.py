@@ -19,16 +19,12 @@ from standardwebhooks import Webhook
 
 from automations.models import Automation, InboundDelivery, Run
 from automations.ratelimit import limit_inbound_webhook
+from automations.redaction import stored_headers
 from automations.runtime.runs import chain_for, run_create, trigger_data_for
 from automations.trigger_types import WEBHOOK
 from config import jsonpolicy
 from config.api.errors import ApiError
 from config.api.parsers import enforce_json_policy, refusal
-
-# Never stored in a run's trigger_data (templates and logs would show them).
-HIDDEN_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "x-api-key", "webhook-signature"}
-)
 
 
 @dataclass(frozen=True)
@@ -118,7 +114,7 @@ def receive(
     payload = parse_body(body, content_type)  # the body passed the JSON policy there
     request_parts = {
         "method": method,
-        "headers": {k: v for k, v in lowered.items() if k not in HIDDEN_HEADERS},
+        "headers": stored_headers(lowered),
         "query": dict(query),
     }
     # The run stores these as JSON too: the same policy as the body's (NUL or a lone surrogate

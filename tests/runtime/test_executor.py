@@ -7,7 +7,8 @@ import time_machine
 from django.utils import timezone
 
 from automations.models import ActionRun, Run
-from automations.runtime.executor import claim, execute
+from automations.runtime.executor import execute
+from automations.runtime.ownership import Lease, LeaseLost, claim
 from records.services import record_update
 from tests.factories import make_record
 from tests.runtime.support import drain, make_automation, runs_of
@@ -197,17 +198,16 @@ def test_a_worker_that_lost_its_lease_applies_nothing(tenant):
     )
     make_record(tenant, "contacts", name="Ada")
     [run] = runs_of(automation)
-    from automations.runtime.executor import _Execution
+    from automations.runtime.executor import _Execution, actions_for
 
     now = timezone.now()
     lease = claim(run.id, now=now)
+    assert lease is not None
     run = Run.objects.select_related("automation", "workspace").get(id=run.id)
-    execution = _Execution(run, started=now)
-    execution.lease = lease
+    owner = Lease(run_id=run.id, lease=lease)
+    execution = _Execution(run, owner, actions=actions_for(run, run.automation), started=now)
     # Meanwhile the relay handed the run to another worker (a new lease).
     Run.objects.filter(id=run.id).update(lease_expires_at=lease + timedelta(seconds=1))
-    from automations.runtime.executor import LeaseLost
-
     with pytest.raises(LeaseLost):
         execution.execute()
     assert tenant.module("tasks").records.count() == 0

@@ -7,7 +7,7 @@ import time_machine
 from django.utils import timezone
 
 from automations.models import ActionRun, Run
-from automations.runtime.executor import claim
+from automations.runtime.ownership import claim
 from automations.runtime.relay import relay
 from tests.factories import make_record
 from tests.runtime.support import drain, make_automation, runs_of
