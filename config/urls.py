@@ -1,3 +1,6 @@
+"""The site's routes: the API under /v1 (each app's urls, the schema and its docs), the admin,
+the health check and the web UI; API-style JSON for Django's own 400/404/500 under /v1."""
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerSplitView
@@ -11,7 +14,8 @@ handler500 = "config.api.fallback.handler500"
 
 api_v1 = [
     path("", include("records.urls")),
-    path("", include("automations.urls")),
+    path("", include("accounts.urls")),
+    path("", include("automations.api.urls")),
     path("schema", CachedSchemaView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file (`?script`), not inline,
     # so the page works under the Content-Security-Policy (config.csp).

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Workspace
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 from config.numbers import shown
 
 
