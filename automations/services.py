@@ -315,9 +315,9 @@ def _template_text_problems(value: Any, key: str, max_length: int) -> list[tuple
         return [(key, "subject must be one line")]
     return validate_template_value(
         value,
-        allowed_roots=_AnyName(),
+        allowed_roots=_AnyName(),  # type: ignore[arg-type]  # a set that holds every name
         record_fields=None,
-        path=key,  # type: ignore[arg-type]
+        path=key,
     )
 
 

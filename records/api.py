@@ -20,7 +20,14 @@ from config.api.openapi import (
     ref,
 )
 from config.api.pagination import page_params, paginate
-from config.api.views import WorkspaceAPIView, envelope, json_object, reject_unknown_keys
+from config.api.views import (
+    WorkspaceAPIView,
+    acting_user,
+    envelope,
+    json_object,
+    reject_unknown_keys,
+    workspace_auth,
+)
 from config.errors import DomainError, ValidationFailed, not_found
 from records import services
 from records.fieldtypes import FieldValueError, clean_value
@@ -89,11 +96,14 @@ RECORD_IN = {
 }
 
 
+# The API's own key names: DRF's serializer metaclass takes declared fields off the class, so
+# `label`, `required` and `fields` do not replace DRF's attributes of those names (mypy cannot
+# know that).
 class FieldSchema(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     type = serializers.ChoiceField(choices=Field.Type.values)
-    required = serializers.BooleanField()
+    required = serializers.BooleanField()  # type: ignore[assignment]
     options = serializers.ListField(child=serializers.CharField())
     reference_module = serializers.CharField(allow_null=True)
 
@@ -102,7 +112,7 @@ class ModuleSchema(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=Module.Kind.values)
-    fields = FieldSchema(many=True)
+    fields = FieldSchema(many=True)  # type: ignore[assignment]
     created_at = serializers.DateTimeField()
 
 
@@ -187,7 +197,7 @@ def _string(data: dict, key: str, default: str = "") -> str:
 
 
 def _module_or_404(request: Request, slug: str) -> Module:
-    module = module_get(workspace=request.auth.workspace, slug=slug)
+    module = module_get(workspace=workspace_auth(request).workspace, slug=slug)
     if module is None:
         raise not_found(f"Module '{slug}'")
     return module
@@ -323,7 +333,7 @@ class RecordListView(WorkspaceAPIView):
     def post(self, request: Request, slug: str) -> Response:
         module = _module_or_404(request, slug)
         record = services.record_create(
-            module=module, data=json_object(request), actor=request.user
+            module=module, data=json_object(request), actor=acting_user(request)
         )
         return envelope(services.record_snapshot(record, module_fields(module)), status=201)
 
@@ -368,7 +378,7 @@ class RecordDetailView(WorkspaceAPIView):
                 _module_or_404(request, slug)  # an unknown module is reported as such
                 raise _record_not_found(record_id)
             record = services.record_update(
-                record=record, data=json_object(request), actor=request.user, locked=True
+                record=record, data=json_object(request), actor=acting_user(request), locked=True
             )
         return envelope(services.record_snapshot(record, module_fields(record.module)))
 
@@ -379,5 +389,5 @@ class RecordDetailView(WorkspaceAPIView):
     )
     def delete(self, request: Request, slug: str, record_id: str) -> Response:
         _, record = self._get(request, slug, record_id)
-        services.record_delete(record=record, actor=request.user)
+        services.record_delete(record=record, actor=acting_user(request))
         return envelope({"id": record_id, "deleted": True})

@@ -48,7 +48,7 @@ from config.errors import DomainError, ValidationFailed
 from config.rows import value_rows
 from config.timestamps import iso
 from records.fieldtypes import FieldValueError, clean_value
-from records.models import Record
+from records.models import Module, Record
 from records.selectors import module_fields, record_get
 from records.services import SYSTEM_KEYS, record_snapshot
 
@@ -87,7 +87,7 @@ class AutomationListView(WorkspaceAPIView):
                 ]
             )
         workspace = self.workspace(request)
-        filters = {
+        filters: dict[str, Any] = {
             "module": request.query_params.get("module") or None,
             "enabled": bool_param(request, "enabled"),
             "trigger_type": trigger_type,
@@ -245,16 +245,22 @@ class AutomationVersionListView(WorkspaceAPIView):
 # Dry run and manual trigger
 
 
+def _module_of(automation: Automation) -> Module:
+    """The module of a record or manual trigger's automation (only those take a record)."""
+    module = automation.module
+    assert module is not None, "record and manual triggers always name a module"
+    return module
+
+
 def _record_or_404(automation: Automation, record_id: Any) -> Record:
     if not isinstance(record_id, str) or not record_id.strip():
         raise ValidationFailed([("record_id", "must be a record id (rec_...)")])
-    record = record_get(
-        workspace=automation.workspace, record_id=record_id.strip(), module=automation.module
-    )
+    module = _module_of(automation)
+    record = record_get(workspace=automation.workspace, record_id=record_id.strip(), module=module)
     if record is None:
         raise DomainError(
             "record_not_found",
-            f"Record {record_id} not found in module '{automation.module.slug}'",
+            f"Record {record_id} not found in module '{module.slug}'",
             status=404,
         )
     return record
@@ -264,9 +270,10 @@ def _inline_record(automation: Automation, value: Any, key: str) -> dict[str, An
     """A record given in the body, cleaned like a real one so conditions see stored values."""
     if not isinstance(value, dict):
         raise ValidationFailed([(key, "must be an object of field values")])
-    fields = {f.key: f for f in module_fields(automation.module)}
+    module = _module_of(automation)
+    fields = {f.key: f for f in module_fields(module)}
     problems: list[tuple[str, str]] = []
-    snapshot: dict[str, Any] = {"id": value.get("id"), "module": automation.module.slug}
+    snapshot: dict[str, Any] = {"id": value.get("id"), "module": module.slug}
     for field_key, field in fields.items():
         snapshot[field_key] = None
         if field_key in value:
@@ -278,9 +285,7 @@ def _inline_record(automation: Automation, value: Any, key: str) -> dict[str, An
                 problems.append((f"{key}.{field_key}", str(err)))
     for other in value:
         if other not in fields and other not in SYSTEM_KEYS:
-            problems.append(
-                (f"{key}.{other}", f"unknown field for module '{automation.module.slug}'")
-            )
+            problems.append((f"{key}.{other}", f"unknown field for module '{module.slug}'"))
     if problems:
         raise ValidationFailed(problems)
     snapshot["created_at"] = value.get("created_at")
@@ -317,7 +322,7 @@ class AutomationTestView(WorkspaceAPIView):
                 )
             if "record_id" in body:
                 found = _record_or_404(automation, body["record_id"])
-                record = record_snapshot(found, module_fields(automation.module))
+                record = record_snapshot(found, module_fields(_module_of(automation)))
             else:
                 record = _inline_record(automation, body["record"], "record")
             if body.get("previous") is not None:
@@ -397,6 +402,6 @@ class AutomationTriggerView(WorkspaceAPIView):
         record = _record_or_404(automation, body["record_id"])
         if not automation.enabled:
             return _disabled_response(automation)
-        record.module = automation.module
+        record.module = _module_of(automation)
         run = run_manual(automation=automation, record=record, user=request.user)
         return envelope({"log_id": run.id, "status": run.status}, status=202)

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from automations import selectors
 from automations.models import Automation
 from config.api.openapi import COMMON, errors
+from config.api.views import workspace_auth
 from config.errors import DomainError, ValidationFailed, not_found
 
 AUTOMATIONS_TAG = "automations"
@@ -32,7 +33,7 @@ def automation_not_found(automation_id: str) -> DomainError:
 
 def automation_or_404(request: Request, automation_id: str) -> Automation:
     automation = selectors.automation_get(
-        workspace=request.auth.workspace, automation_id=automation_id
+        workspace=workspace_auth(request).workspace, automation_id=automation_id
     )
     if automation is None:
         raise automation_not_found(automation_id)

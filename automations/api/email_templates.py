@@ -17,7 +17,7 @@ from automations.api.common import ERRORS, reject_unknown_params
 from automations.models import EmailTemplate
 from config.api.openapi import errors, page_parameters
 from config.api.pagination import page_params, paginate
-from config.api.views import WorkspaceAPIView, envelope, json_object
+from config.api.views import WorkspaceAPIView, envelope, json_object, workspace_auth
 from config.errors import not_found
 from config.timestamps import iso
 
@@ -35,7 +35,7 @@ def email_template_data(template: EmailTemplate) -> dict[str, Any]:
 
 
 def _template_or_404(request: Request, name: str) -> EmailTemplate:
-    template = selectors.email_template_get(workspace=request.auth.workspace, name=name)
+    template = selectors.email_template_get(workspace=workspace_auth(request).workspace, name=name)
     if template is None:
         raise not_found(f"Email template '{name}'")
     return template

@@ -30,7 +30,7 @@ from automations.representation import (
 from automations.runtime.runs import run_retry
 from config.api.openapi import COMMON, data_of, errors, page_parameters
 from config.api.pagination import PageParams, page_params, paginate
-from config.api.views import WorkspaceAPIView, envelope
+from config.api.views import WorkspaceAPIView, envelope, workspace_auth
 from config.errors import ValidationFailed, not_found
 from config.numbers import shown
 from config.rows import value_rows
@@ -80,7 +80,7 @@ class AutomationLogListView(WorkspaceAPIView):
         responses={200: schemas.page_of("RunPage", schemas.RunSchema(many=True)), **ERRORS},
     )
     def get(self, request: Request, automation_id: str) -> Response:
-        workspace = request.auth.workspace
+        workspace = workspace_auth(request).workspace
         try:
             status, since, params = self._query(request)
         except ValidationFailed:

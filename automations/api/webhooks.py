@@ -6,6 +6,8 @@ already received)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -80,13 +82,13 @@ class InboundWebhookView(APIView):
         body = _read_limited(request)
         delivery = webhooks_inbound.receive(
             automation=automation,
-            method=request.method,
+            method=str(request.method),
             body=body,
             content_type=request.META.get("CONTENT_TYPE", ""),
             headers=dict(request.headers),
             query={k: vs[0] if len(vs) == 1 else vs for k, vs in request.query_params.lists()},
         )
-        data = {
+        data: dict[str, Any] = {
             "log_id": delivery.run.id,
             "automation_id": automation.id,
             "status": delivery.run.status,

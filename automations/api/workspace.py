@@ -18,7 +18,7 @@ from accounts import roles
 from accounts.models import Workspace
 from automations import signing
 from config.api.openapi import COMMON, errors
-from config.api.views import WorkspaceAPIView, envelope
+from config.api.views import WorkspaceAPIView, envelope, workspace_auth
 from config.timestamps import iso
 
 _WORKSPACE_ENVELOPE = inline_serializer(
@@ -84,7 +84,7 @@ class WorkspaceSecretRotateView(WorkspaceAPIView):
     )
     def post(self, request: Request) -> Response:
         workspace = self.workspace(request)
-        if not roles.may_manage_workspace(request.auth.role):
+        if not roles.may_manage_workspace(workspace_auth(request).role):
             raise PermissionDenied(
                 "Only owners and admins of the workspace may rotate its signing secret."
             )

@@ -97,10 +97,13 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, exceptions.APIException):
         code = next((c for cls, c in _CODES_BY_CLASS if isinstance(exc, cls)), "error")
         headers = {}
-        if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header
-        if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))
+        # Set by DRF's APIView on NotAuthenticated/AuthenticationFailed, and on Throttled.
+        auth_header = getattr(exc, "auth_header", None)
+        wait = getattr(exc, "wait", None)
+        if auth_header:
+            headers["WWW-Authenticate"] = auth_header
+        if wait:
+            headers["Retry-After"] = str(int(wait))
         response = Response(error_body(code, str(exc.detail)), status=exc.status_code)
         for key, value in headers.items():
             response[key] = value
