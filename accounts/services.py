@@ -1,8 +1,12 @@
+"""Writes of the accounts app: workspaces (created with their vendor modules and starter
+templates through the workspace_created signal), memberships, users by email, and API keys
+(shown once, stored hashed, revocable)."""
+
 import secrets
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -30,7 +34,7 @@ def workspace_get_or_create(*, slug: str, name: str = "") -> tuple[Workspace, bo
 
 
 def membership_ensure(
-    *, workspace: Workspace, user: AbstractBaseUser, role: str = Membership.Role.MEMBER
+    *, workspace: Workspace, user: User, role: str = Membership.Role.MEMBER
 ) -> Membership:
     membership, _ = Membership.objects.get_or_create(
         workspace=workspace, user=user, defaults={"role": role}
@@ -38,22 +42,20 @@ def membership_ensure(
     return membership
 
 
-def user_get_or_create(*, email: str) -> tuple[AbstractBaseUser, bool]:
-    User = get_user_model()
-    user = User.objects.filter(email__iexact=email).order_by("id").first()
+def user_get_or_create(*, email: str) -> tuple[User, bool]:
+    user_model = get_user_model()
+    user = user_model.objects.filter(email__iexact=email).order_by("id").first()
     if user:
         return user, False
     username = email.split("@")[0][:100] or "user"
     base, n = username, 1
-    while User.objects.filter(username=username).exists():
+    while user_model.objects.filter(username=username).exists():
         n += 1
         username = f"{base}{n}"
-    return User.objects.create_user(username=username, email=email), True
+    return user_model.objects.create_user(username=username, email=email), True
 
 
-def api_key_create(
-    *, workspace: Workspace, user: AbstractBaseUser, name: str = ""
-) -> tuple[ApiKey, str]:
+def api_key_create(*, workspace: Workspace, user: User, name: str = "") -> tuple[ApiKey, str]:
     """Return the stored key and the plain key, which exists only in this return value."""
     plain = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey.objects.create(

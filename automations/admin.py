@@ -24,7 +24,7 @@ from automations.models import (
 )
 from automations.runtime.notifications import notification_mark_read
 from automations.runtime.runs import run_retry
-from config.api.errors import ApiError, ValidationFailed
+from config.errors import DomainError, ValidationFailed
 from config.jsonforms import JSON_POLICY_OVERRIDES
 
 DEFINITION_FIELDS = (
@@ -321,7 +321,7 @@ class RunAdmin(ReadOnlyAdmin):
             try:
                 run_retry(run=run, user=request.user)
                 retried += 1
-            except ApiError:
+            except DomainError:
                 refused += 1
         self.message_user(request, f"Retrying {retried} run(s).", messages.SUCCESS)
         if refused:
@@ -379,7 +379,7 @@ class EmailTemplateAdmin(admin.ModelAdmin):
                     workspace=form.cleaned_data["workspace"], data=fields
                 )
                 obj.pk = saved.pk
-        except ApiError as exc:
+        except DomainError as exc:
             # A rename of a template in use (409): nothing changed; say why.
             messages.error(request, exc.message)
 

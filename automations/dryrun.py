@@ -24,7 +24,7 @@ from automations.engine.templates import TemplateError, render_string, render_va
 from automations.models import Automation, EmailTemplate
 from automations.representation import schedule_preview
 from automations.trigger_types import FIELD_CHANGED, PREVIOUS_TRIGGERS, SCHEDULE
-from config.api.errors import ApiError, ValidationFailed
+from config.errors import DomainError, ValidationFailed
 from records.selectors import field_types_of, module_get
 from records.services import record_values_clean
 
@@ -60,7 +60,7 @@ def dry_run(
             automation.conditions, record=record or {}, previous=previous, field_types=field_types
         )
     except ConditionError as err:
-        raise ApiError("condition_evaluation_failed", str(err), status_code=400) from err
+        raise DomainError("condition_evaluation_failed", str(err), status=400) from err
     if not result.passed:
         failed = [entry["field"] for entry in result.evaluated if not entry["passed"]]
         notes.append(f"conditions did not pass: {', '.join(failed)}")

@@ -22,7 +22,7 @@ from automations.engine.schedule import next_run_after
 from automations.engine.templates import validate_template_value
 from automations.models import Automation, AutomationVersion, EmailTemplate
 from automations.trigger_types import FIELD_CHANGED, SCHEDULE, WEBHOOK
-from config.api.errors import ApiError, ValidationFailed
+from config.errors import DomainError, ValidationFailed
 from records.models import Module
 
 # The parts of a definition an update may replace (plus "enabled").
@@ -315,9 +315,9 @@ def _template_text_problems(value: Any, key: str, max_length: int) -> list[tuple
         return [(key, "subject must be one line")]
     return validate_template_value(
         value,
-        allowed_roots=_AnyName(),
+        allowed_roots=_AnyName(),  # type: ignore[arg-type]  # a set that holds every name
         record_fields=None,
-        path=key,  # type: ignore[arg-type]
+        path=key,
     )
 
 
@@ -343,13 +343,13 @@ def _email_template_problems(
     return problems
 
 
-def _template_in_use(template: EmailTemplate, what: str) -> ApiError:
+def _template_in_use(template: EmailTemplate, what: str) -> DomainError:
     users = selectors.automations_using_template(workspace=template.workspace, name=template.name)
     names = ", ".join(f"{a.name} ({a.id})" for a in users)
-    return ApiError(
+    return DomainError(
         "template_in_use",
         f"Cannot {what} email template '{template.name}': used by {names}",
-        status_code=409,
+        status=409,
         details={"automations": [{"id": a.id, "name": a.name} for a in users]},
     )
 

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, TextField
 from django.db.models.functions import Cast
 from django.http import HttpRequest
 
-from config.api.errors import ApiError, ValidationFailed
+from config.errors import DomainError, ValidationFailed
 from config.jsonforms import JSON_POLICY_OVERRIDES
 from records.models import Field, Module, Record
 from records.selectors import module_fields
@@ -128,5 +128,5 @@ class RecordAdmin(admin.ModelAdmin):
         for record in queryset.select_related("module", "module__workspace"):
             try:
                 record_delete(record=record, actor=request.user)
-            except ApiError:
+            except DomainError:
                 pass  # deleted meanwhile: the outcome is the same

@@ -1,3 +1,7 @@
+"""The records API: a workspace's modules and their fields (/v1/modules), and the records of a
+module (/v1/modules/{slug}/records: list with filters, search and ordering; get, create, update,
+delete). Writes go through records.services, which validates each value by its field's type."""
+
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KeyTransform
@@ -6,8 +10,6 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.selectors import workspace_members
-from config.api.errors import ApiError, ValidationFailed
 from config.api.openapi import (
     COMMON,
     component,
@@ -18,7 +20,15 @@ from config.api.openapi import (
     ref,
 )
 from config.api.pagination import page_params, paginate
-from config.api.views import WorkspaceAPIView, envelope, json_object, reject_unknown_keys
+from config.api.views import (
+    WorkspaceAPIView,
+    acting_user,
+    envelope,
+    json_object,
+    reject_unknown_keys,
+    workspace_auth,
+)
+from config.errors import DomainError, ValidationFailed, not_found
 from records import services
 from records.fieldtypes import FieldValueError, clean_value
 from records.models import Field, Module, Record
@@ -55,11 +65,6 @@ def module_data(module: Module) -> dict:
     }
 
 
-def user_data(user) -> dict:
-    full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
-    return {"id": user.id, "email": user.email, "name": full_name or user.username}
-
-
 # --- OpenAPI shapes (documentation only; the services validate) -----------------------------
 
 TAG = "records"
@@ -91,11 +96,14 @@ RECORD_IN = {
 }
 
 
+# The API's own key names: DRF's serializer metaclass takes declared fields off the class, so
+# `label`, `required` and `fields` do not replace DRF's attributes of those names (mypy cannot
+# know that).
 class FieldSchema(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     type = serializers.ChoiceField(choices=Field.Type.values)
-    required = serializers.BooleanField()
+    required = serializers.BooleanField()  # type: ignore[assignment]
     options = serializers.ListField(child=serializers.CharField())
     reference_module = serializers.CharField(allow_null=True)
 
@@ -104,7 +112,7 @@ class ModuleSchema(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=Module.Kind.values)
-    fields = FieldSchema(many=True)
+    fields = FieldSchema(many=True)  # type: ignore[assignment]
     created_at = serializers.DateTimeField()
 
 
@@ -139,20 +147,6 @@ RECORD_PAGE = component(
         "required": ["data", "meta"],
     },
 )
-
-
-class UserSchema(serializers.Serializer):
-    id = serializers.IntegerField()
-    email = serializers.CharField(allow_blank=True)
-    name = serializers.CharField()
-
-
-class MemberSchema(UserSchema):
-    role = serializers.ChoiceField(choices=["owner", "admin", "member"])
-
-
-class MeSchema(UserSchema):
-    workspace = serializers.CharField()
 
 
 RECORD_DELETED = data_of(
@@ -203,9 +197,9 @@ def _string(data: dict, key: str, default: str = "") -> str:
 
 
 def _module_or_404(request: Request, slug: str) -> Module:
-    module = module_get(workspace=request.auth.workspace, slug=slug)
+    module = module_get(workspace=workspace_auth(request).workspace, slug=slug)
     if module is None:
-        raise ApiError("not_found", f"Module '{slug}' not found", status_code=404)
+        raise not_found(f"Module '{slug}'")
     return module
 
 
@@ -339,13 +333,13 @@ class RecordListView(WorkspaceAPIView):
     def post(self, request: Request, slug: str) -> Response:
         module = _module_or_404(request, slug)
         record = services.record_create(
-            module=module, data=json_object(request), actor=request.user
+            module=module, data=json_object(request), actor=acting_user(request)
         )
         return envelope(services.record_snapshot(record, module_fields(module)), status=201)
 
 
-def _record_not_found(record_id: str) -> ApiError:
-    return ApiError("record_not_found", f"Record {record_id} not found", status_code=404)
+def _record_not_found(record_id: str) -> DomainError:
+    return not_found(f"Record {record_id}", "record_not_found")
 
 
 class RecordDetailView(WorkspaceAPIView):
@@ -384,7 +378,7 @@ class RecordDetailView(WorkspaceAPIView):
                 _module_or_404(request, slug)  # an unknown module is reported as such
                 raise _record_not_found(record_id)
             record = services.record_update(
-                record=record, data=json_object(request), actor=request.user, locked=True
+                record=record, data=json_object(request), actor=acting_user(request), locked=True
             )
         return envelope(services.record_snapshot(record, module_fields(record.module)))
 
@@ -395,28 +389,5 @@ class RecordDetailView(WorkspaceAPIView):
     )
     def delete(self, request: Request, slug: str, record_id: str) -> Response:
         _, record = self._get(request, slug, record_id)
-        services.record_delete(record=record, actor=request.user)
+        services.record_delete(record=record, actor=acting_user(request))
         return envelope({"id": record_id, "deleted": True})
-
-
-class UserListView(WorkspaceAPIView):
-    @extend_schema(
-        tags=["users"],
-        operation_id="users_list",
-        responses={200: page_of("MemberPage", MemberSchema(many=True)), **errors(*COMMON)},
-    )
-    def get(self, request: Request) -> Response:
-        members = list(workspace_members(self.workspace(request)))
-        data = [{**user_data(m.user), "role": m.role} for m in members]
-        return envelope(data, {"total": len(data), "page": 1, "per_page": len(data)})
-
-
-class MeView(WorkspaceAPIView):
-    @extend_schema(
-        tags=["users"],
-        operation_id="users_me",
-        responses={200: data_of("Me", MeSchema()), **errors(*COMMON)},
-    )
-    def get(self, request: Request) -> Response:
-        workspace = self.workspace(request)
-        return envelope({**user_data(request.user), "workspace": workspace.slug})

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import Membership, Workspace
-from config.api.errors import ApiError, ValidationFailed
 from config.api.parsers import enforce_json_policy
+from config.errors import DomainError, ValidationFailed
 from config.timestamps import iso
 from records.fieldtypes import FieldValueError, clean_value
 from records.models import Field, Module, Record
@@ -413,7 +413,7 @@ def record_delete(
     # The last values come from the locked row, not from a possibly stale instance.
     locked = Record.objects.select_for_update().filter(pk=record.pk).first()
     if locked is None:
-        raise ApiError("record_not_found", f"Record {record.pk} not found", status_code=404)
+        raise DomainError("record_not_found", f"Record {record.pk} not found", status=404)
     locked.module = module
     snapshot = record_snapshot(locked, fields)
     locked.delete()

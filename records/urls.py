@@ -1,3 +1,5 @@
+"""Routes under /v1 of the records app: modules, their fields and their records."""
+
 from django.urls import path
 
 from records import api
@@ -8,6 +10,4 @@ urlpatterns = [
     path("modules/<slug:slug>/fields", api.FieldListView.as_view()),
     path("modules/<slug:slug>/records", api.RecordListView.as_view()),
     path("modules/<slug:slug>/records/<str:record_id>", api.RecordDetailView.as_view()),
-    path("users", api.UserListView.as_view()),
-    path("users/me", api.MeView.as_view()),
 ]

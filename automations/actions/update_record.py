@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from automations.actions.base import Action, ActionContext, ActionError
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 from records.models import Record
 from records.selectors import module_get, record_for_update
 from records.services import record_update

@@ -38,8 +38,8 @@ from automations.trigger_types import (
     TRIGGER_TYPES,
     WEBHOOK,
 )
-from config.api.errors import ValidationFailed
 from config.api.parsers import enforce_json_policy
+from config.errors import ValidationFailed
 from records.selectors import field_types_of, module_fields, module_get
 
 __all__ = [

@@ -29,7 +29,7 @@ from automations.runtime import handover
 from automations.runtime.outcome import after_final
 from automations.runtime.sql import insert_run
 from automations.trigger_types import MANUAL
-from config.api.errors import ApiError
+from config.errors import DomainError
 from config.ids import make_id
 from records.models import Record
 from records.selectors import field_types_of, module_fields
@@ -313,7 +313,7 @@ def run_manual(*, automation: Automation, record: Record | None, user: Any) -> R
     """Run an automation now for `record` (POST /v1/automations/{id}/trigger).
 
     The conditions are checked against the record as it is now; when they do not pass, nothing
-    runs and ApiError `conditions_not_met` (422) lists each condition's outcome. `user` is who
+    runs and DomainError `conditions_not_met` (422) lists each condition's outcome. `user` is who
     pressed the button or owns the API key: templates see it as {{user.*}}.
     """
     snapshot = None
@@ -341,10 +341,10 @@ def run_manual(*, automation: Automation, record: Record | None, user: Any) -> R
         if not passed:
             failed = [c for c in evaluated if not c.get("passed")]
             names = ", ".join(f"{c['field']} {c['operator']}" for c in failed)
-            raise ApiError(
+            raise DomainError(
                 "conditions_not_met",
                 f"The record does not meet the automation's conditions ({names})",
-                status_code=422,
+                status=422,
                 details={"conditions_evaluated": evaluated},
             )
     return run_create(
@@ -360,14 +360,14 @@ def run_manual(*, automation: Automation, record: Record | None, user: Any) -> R
 def run_retry(*, run: Run, user: Any) -> Run:
     """Resume a failed run at the action that failed (earlier actions are not repeated).
 
-    Raises ApiError `run_not_retryable` (409) unless the run failed in an action.
+    Raises DomainError `run_not_retryable` (409) unless the run failed in an action.
     """
     if run.status != Run.Status.FAILED or run.error_code == CONDITION_FAILED:
-        raise ApiError(
+        raise DomainError(
             "run_not_retryable",
             f"Only a run that failed in an action can be retried; this run is {run.status}"
             + (" (its conditions could not be evaluated)" if run.status == "failed" else ""),
-            status_code=409,
+            status=409,
         )
     now = timezone.now()
     context = {
@@ -388,7 +388,7 @@ def run_retry(*, run: Run, user: Any) -> Run:
             context=context,
         )
         if not updated:
-            raise ApiError("run_not_retryable", "The run is no longer failed", status_code=409)
+            raise DomainError("run_not_retryable", "The run is no longer failed", status=409)
         transaction.on_commit(lambda: publish_marked(run.id, marked_at=now))
     run.refresh_from_db()
     return run

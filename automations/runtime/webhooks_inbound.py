@@ -23,8 +23,8 @@ from automations.redaction import stored_headers
 from automations.runtime.runs import chain_for, run_create, trigger_data_for
 from automations.trigger_types import WEBHOOK
 from config import jsonpolicy
-from config.api.errors import ApiError
 from config.api.parsers import enforce_json_policy, refusal
+from config.errors import DomainError
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,8 @@ def webhook_automation(*, automation_id: str, webhook_path: str) -> Automation:
             id=automation_id, webhook_path=webhook_path, trigger_type=WEBHOOK, enabled=True
         )
     except Automation.DoesNotExist:
-        raise ApiError(
-            "not_found", "No enabled webhook automation at this URL", status_code=404
+        raise DomainError(
+            "not_found", "No enabled webhook automation at this URL", status=404
         ) from None
 
 
@@ -53,10 +53,10 @@ def verify_signature(*, secret: str, body: bytes, headers: Mapping[str, str]) ->
     try:
         Webhook(secret).verify(body.decode("utf-8"), dict(headers), json_parse=False)
     except Exception as err:  # the library raises several types for malformed headers
-        raise ApiError(
+        raise DomainError(
             "invalid_signature",
             f"Webhook signature verification failed: {err or type(err).__name__}",
-            status_code=401,
+            status=401,
         ) from None
 
 
@@ -68,7 +68,7 @@ def parse_body(body: bytes, content_type: str) -> Any:
         try:
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         except UnicodeDecodeError:
-            raise ApiError("invalid_body", "The form body is not UTF-8") from None
+            raise DomainError("invalid_body", "The form body is not UTF-8") from None
         form: dict[str, Any] = {}
         for key, value in pairs:
             if key in form:
@@ -87,13 +87,13 @@ def parse_body(body: bytes, content_type: str) -> Any:
             return jsonpolicy.loads(body)
         except jsonpolicy.JSONRefused as err:
             if err.malformed:
-                raise ApiError("invalid_json", "The request body is not valid JSON") from None
+                raise DomainError("invalid_json", "The request body is not valid JSON") from None
             raise refusal(err, under="body") from None
-    raise ApiError(
+    raise DomainError(
         "unsupported_media_type",
         f"Unsupported Content-Type '{kind}'; send application/json or "
         "application/x-www-form-urlencoded",
-        status_code=415,
+        status=415,
     )
 
 
@@ -143,10 +143,10 @@ def receive(
             )
             if earlier is not None and earlier.run is not None:
                 return Delivery(run=earlier.run, duplicate=True)
-            raise ApiError(
+            raise DomainError(
                 "duplicate_delivery",
                 f"Webhook {webhook_id} was already received",
-                status_code=409,
+                status=409,
             ) from None
         run = run_create(automation=automation, trigger_data=trigger_data, chain=chain, marked=True)
         InboundDelivery.objects.filter(pk=delivery.pk).update(run=run)

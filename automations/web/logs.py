@@ -13,7 +13,7 @@ from automations.runtime.runs import run_retry as run_retry_service
 from automations.selectors import runs_for
 from automations.web.builder import automation_or_404
 from automations.web.layout import workspace_view
-from config.api.errors import ApiError
+from config.errors import DomainError
 
 PER_PAGE = 25
 # While a run can still change, its page reloads itself (a meta refresh: no JavaScript needed).
@@ -105,7 +105,7 @@ def run_retry(request: HttpRequest, run_id: str) -> HttpResponse:
     run = _run_or_404(request, run_id)
     try:
         retried = run_retry_service(run=run, user=request.user)
-    except ApiError as exc:
+    except DomainError as exc:
         messages.error(request, f"Could not retry: {exc.message}")
         return redirect("web:run", run.id)
     messages.success(request, "Retrying from the failed action.")

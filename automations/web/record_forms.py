@@ -6,7 +6,7 @@ from django import forms
 
 from accounts.models import Workspace
 from accounts.selectors import workspace_members
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 from records.models import Field, Module, Record
 
 REFERENCE_CHOICES_LIMIT = 500

@@ -16,7 +16,7 @@ from automations.runtime.runs import run_manual
 from automations.trigger_types import MANUAL
 from automations.web.layout import workspace_view
 from automations.web.record_forms import RecordForm, member_choices
-from config.api.errors import ApiError, ValidationFailed
+from config.errors import DomainError, ValidationFailed
 from records.api import filter_records
 from records.models import Field, Module, Record
 from records.selectors import (
@@ -189,7 +189,7 @@ def record_delete_view(request: HttpRequest, module: str, record_id: str) -> Htt
     if request.method == "POST":
         try:
             record_delete(record=record, actor=request.user)
-        except ApiError:
+        except DomainError:
             pass  # deleted meanwhile by someone else: the outcome is the same
         messages.success(request, f"“{record}” deleted.")
         return redirect("web:records", mod.slug)
@@ -249,7 +249,7 @@ def record_run_manual(
         raise Http404("No enabled manual automation with that id for this module")
     try:
         run = run_manual(automation=automation, record=record, user=request.user)
-    except ApiError as exc:
+    except DomainError as exc:
         messages.error(request, f"Could not run “{automation.name}”: {exc.message}")
         return redirect("web:record", mod.slug, record.id)
     messages.success(request, f"“{automation.name}” started for “{record}”.")

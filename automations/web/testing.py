@@ -16,7 +16,7 @@ from automations.web.builder import automation_or_404
 from automations.web.builder_state import OPERATOR_LABELS
 from automations.web.layout import workspace_view
 from automations.web.record_forms import reference_choices
-from config.api.errors import ApiError
+from config.errors import DomainError
 from records.selectors import module_fields, record_get
 from records.services import record_snapshot
 
@@ -116,7 +116,7 @@ def automation_test(request: HttpRequest, automation_id: str) -> HttpResponse:
                 previous=form.previous(snapshot) if snapshot is not None else None,
                 user=request.user,
             )
-        except ApiError as exc:
+        except DomainError as exc:
             error = exc.message
     return render(
         request,

@@ -1,4 +1,10 @@
-"""One error shape for the whole API: {"error": {"code", "message", "details"}}."""
+"""The API's one exception handler: every error a request can meet (a DomainError from the
+services, DRF's and Django's own exceptions, anything unexpected) leaves as one shape,
+{"error": {"code", "message", "details"}}, with the seed's codes and statuses.
+
+The domain raises plain Python errors (config.errors); only this module maps them to HTTP, so
+services stay usable from the admin, the web pages and workers alike.
+"""
 
 import logging
 from typing import Any
@@ -8,42 +14,9 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from config.errors import DomainError
+
 logger = logging.getLogger(__name__)
-
-
-class ApiError(exceptions.APIException):
-    """An error with one of the API's codes, raised anywhere below a view."""
-
-    def __init__(
-        self, code: str, message: str, *, status_code: int = 400, details: Any = None
-    ) -> None:
-        super().__init__(detail=message, code=code)
-        self.status_code = status_code
-        self.error_code = code
-        self.message = message
-        self.details = details
-
-
-class ValidationFailed(ApiError):
-    """400 with the exact path and reason of every problem found."""
-
-    def __init__(self, problems: list[tuple[str, str]] | dict[str, list[str]]) -> None:
-        if isinstance(problems, dict):
-            details = {path: list(messages) for path, messages in problems.items()}
-        else:
-            details: dict[str, list[str]] = {}
-            for path, message in problems:
-                details.setdefault(path, []).append(message)
-        first_path, first_messages = next(iter(details.items()))
-        super().__init__(
-            "validation_error",
-            f"{first_path}: {first_messages[0]}" if first_path else first_messages[0],
-            details=details,
-        )
-
-
-def not_found(what: str, code: str = "not_found") -> ApiError:
-    return ApiError(code, f"{what} not found", status_code=404)
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict:
@@ -81,7 +54,7 @@ def _flatten_drf_details(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
-def _unsupported_media_type(context: dict) -> ApiError:
+def _unsupported_media_type(context: dict) -> DomainError:
     """415 that says what to send instead: DRF's own message only names the refused type, and
     the usual cause is curl's `-d` (form encoding by default) without a JSON Content-Type."""
     request = context.get("request")
@@ -95,10 +68,10 @@ def _unsupported_media_type(context: dict) -> ApiError:
         if accepted == ["application/json"]
         else f'Unsupported Content-Type "{sent}": send the body as {wanted}'
     )
-    return ApiError(
+    return DomainError(
         "unsupported_media_type",
         message,
-        status_code=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
         details={"Content-Type": [f'"{sent}" is not accepted; use {wanted}']},
     )
 
@@ -111,9 +84,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
 
-    if isinstance(exc, ApiError):
-        body = error_body(exc.error_code, exc.message, exc.details)
-        return Response(body, status=exc.status_code)
+    if isinstance(exc, DomainError):
+        body = error_body(exc.code, exc.message, exc.details)
+        return Response(body, status=exc.status)
 
     if isinstance(exc, exceptions.ValidationError):
         details = _flatten_drf_details(exc.detail)
@@ -124,10 +97,13 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, exceptions.APIException):
         code = next((c for cls, c in _CODES_BY_CLASS if isinstance(exc, cls)), "error")
         headers = {}
-        if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header
-        if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(int(exc.wait))
+        # Set by DRF's APIView on NotAuthenticated/AuthenticationFailed, and on Throttled.
+        auth_header = getattr(exc, "auth_header", None)
+        wait = getattr(exc, "wait", None)
+        if auth_header:
+            headers["WWW-Authenticate"] = auth_header
+        if wait:
+            headers["Retry-After"] = str(int(wait))
         response = Response(error_body(code, str(exc.detail)), status=exc.status_code)
         for key, value in headers.items():
             response[key] = value

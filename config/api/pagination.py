@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 from config.numbers import shown
 
 DEFAULT_PER_PAGE = 25

@@ -16,14 +16,14 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 from config import jsonpolicy
-from config.api.errors import ApiError, ValidationFailed
+from config.errors import DomainError, ValidationFailed
 
 
-def refusal(err: jsonpolicy.JSONRefused, *, under: str = "") -> ApiError:
+def refusal(err: jsonpolicy.JSONRefused, *, under: str = "") -> DomainError:
     """The API's answer to JSON the policy refuses; `under` prefixes the path (the part of the
     request the JSON came in, e.g. an inbound webhook's `body`)."""
     if err.malformed:
-        return ApiError("invalid_json", f"JSON parse error - {err.message}")
+        return DomainError("invalid_json", f"JSON parse error - {err.message}")
     path = err.path
     if under:
         path = f"{under}{path}" if path.startswith("[") else ".".join(p for p in (under, path) if p)

@@ -1,13 +1,15 @@
 """Base view and small helpers every API view shares."""
 
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.auth.models import User
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import WorkspaceAuth
 from accounts.models import Workspace
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 from config.numbers import shown
 
 
@@ -17,7 +19,18 @@ class WorkspaceAPIView(APIView):
     # of every operation that inherits it.)
 
     def workspace(self, request: Request) -> Workspace:
-        return request.auth.workspace
+        return workspace_auth(request).workspace
+
+
+def workspace_auth(request: Request) -> WorkspaceAuth:
+    """The caller's workspace and role. Every API view's permission (IsWorkspaceMember) has
+    refused the request before a view runs unless `request.auth` is a WorkspaceAuth."""
+    return cast(WorkspaceAuth, request.auth)
+
+
+def acting_user(request: Request) -> User:
+    """The user behind the caller's key or session (never anonymous below the permission)."""
+    return cast(User, request.user)
 
 
 def envelope(data: Any, meta: dict | None = None, *, status: int = 200) -> Response:

@@ -6,8 +6,8 @@ import time_machine
 from django.test import Client, RequestFactory, override_settings
 from rest_framework.test import APIClient
 
+from accounts import api as accounts_api
 from config.api.fallback import handler404, handler500
-from records import api as records_api
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,7 @@ def test_unhandled_error_in_a_view_is_json_500(api, monkeypatch):
     def boom(self, request):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(records_api.MeView, "get", boom)
+    monkeypatch.setattr(accounts_api.MeView, "get", boom)
     response = api.get("/v1/users/me")
     _assert_error(response, 500, "internal_error")
     assert "kaboom" not in response.content.decode()

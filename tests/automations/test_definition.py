@@ -6,7 +6,7 @@ from automations.actions import ACTIONS
 from automations.definition import ACTION_TYPES, validate_definition
 from automations.models import Automation
 from automations.services import automation_create
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 
 VALID = {
     "name": "  Welcome  ",

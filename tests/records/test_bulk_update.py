@@ -4,7 +4,7 @@ import pytest
 from django.db import transaction
 from django.db.models import Q
 
-from config.api.errors import ValidationFailed
+from config.errors import ValidationFailed
 from records import services
 from records.models import Record
 from records.services import records_bulk_update

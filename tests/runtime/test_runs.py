@@ -4,7 +4,7 @@ import pytest
 
 from automations.models import Run
 from automations.runtime.runs import run_manual, run_retry
-from config.api.errors import ApiError
+from config.errors import DomainError
 from tests.factories import make_record
 from tests.runtime.support import drain, make_automation, runs_of
 
@@ -40,10 +40,10 @@ def test_run_manual_refuses_a_record_that_fails_the_conditions(tenant):
         actions=[{"type": "update_record", "config": {"updates": {"status": "x"}}}],
     )
     contact = make_record(tenant, "contacts", name="Ada")
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         run_manual(automation=automation, record=contact, user=tenant.user)
-    assert caught.value.error_code == "conditions_not_met"
-    assert caught.value.status_code == 422
+    assert caught.value.code == "conditions_not_met"
+    assert caught.value.status == 422
     assert caught.value.details["conditions_evaluated"][0]["passed"] is False
     assert runs_of(automation) == []
 
@@ -89,9 +89,9 @@ def test_run_retry_refuses_a_run_that_did_not_fail(tenant):
     make_record(tenant, "contacts", name="Ada")
     drain()
     [run] = runs_of(automation)
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         run_retry(run=run, user=tenant.user)
-    assert (caught.value.error_code, caught.value.status_code) == ("run_not_retryable", 409)
+    assert (caught.value.code, caught.value.status) == ("run_not_retryable", 409)
 
 
 def test_the_retry_endpoint_resumes_a_failed_run(api, tenant, httpserver):

@@ -1,29 +1,22 @@
-"""HTTP entrances of the engine: inbound webhooks and the caller's in-app notifications."""
+"""The caller's in-app notifications (a failed run, an automation the circuit breaker
+disabled): /v1/notifications with the unread count, marking one or all as read."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from automations import links, selectors
-from automations.api.schemas import RunSchema, run_status
+from automations import links
 from automations.engine.templates import format_datetime
 from automations.models import Notification
-from automations.representation import run_data
-from automations.runtime import webhooks_inbound
 from automations.runtime.notifications import (
     notification_mark_read,
     notification_unread_count,
     notifications_for,
     notifications_mark_all_read,
 )
-from automations.runtime.runs import run_retry
-from config.api.errors import ApiError, ValidationFailed
 from config.api.openapi import (
     COMMON,
     MetaSchema,
@@ -34,24 +27,7 @@ from config.api.openapi import (
 )
 from config.api.pagination import page_params, paginate
 from config.api.views import WorkspaceAPIView, bool_param, envelope
-
-
-def _read_limited(request: Request) -> bytes:
-    """The raw body, refusing more than AUTOMATIONS_WEBHOOK_MAX_BYTES (413)."""
-    limit = settings.AUTOMATIONS_WEBHOOK_MAX_BYTES
-    too_large = ApiError(
-        "payload_too_large", f"The webhook body is larger than {limit} bytes", status_code=413
-    )
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > limit:
-        raise too_large
-    body = request._request.read(limit + 1)
-    if len(body) > limit:
-        raise too_large
-    return body
+from config.errors import ValidationFailed, not_found
 
 
 class NotificationSchema(serializers.Serializer):
@@ -68,64 +44,6 @@ class NotificationSchema(serializers.Serializer):
 
 class NotificationMetaSchema(MetaSchema):
     unread_count = serializers.IntegerField(min_value=0)
-
-
-WebhookAccepted = data_of(
-    "WebhookAccepted",
-    inline_serializer(
-        "WebhookDelivery",
-        {
-            "log_id": serializers.CharField(),
-            "automation_id": serializers.CharField(),
-            "status": run_status(),
-            "duplicate": serializers.BooleanField(required=False),
-        },
-    ),
-)
-
-
-class InboundWebhookView(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-
-    @extend_schema(
-        operation_id="webhooks_receive",
-        auth=[],
-        request={"application/json": dict, "application/x-www-form-urlencoded": dict},
-        responses={
-            202: WebhookAccepted,
-            200: WebhookAccepted,
-            **errors(400, 401, 404, 409, 413, 415, 429),
-        },
-        description=(
-            "Start a webhook-triggered automation (no API key). Answers 202 with the log id; "
-            "a webhook-id already received answers 200 with the first delivery's log id. "
-            "401 invalid_signature when the automation has a secret and the Standard Webhooks "
-            "signature is missing, wrong or more than 5 minutes old."
-        ),
-    )
-    def post(self, request: Request, automation_id: str, webhook_path: str) -> Response:
-        automation = webhooks_inbound.webhook_automation(
-            automation_id=automation_id, webhook_path=webhook_path
-        )
-        body = _read_limited(request)
-        delivery = webhooks_inbound.receive(
-            automation=automation,
-            method=request.method,
-            body=body,
-            content_type=request.META.get("CONTENT_TYPE", ""),
-            headers=dict(request.headers),
-            query={k: vs[0] if len(vs) == 1 else vs for k, vs in request.query_params.lists()},
-        )
-        data = {
-            "log_id": delivery.run.id,
-            "automation_id": automation.id,
-            "status": delivery.run.status,
-        }
-        if delivery.duplicate:
-            data["duplicate"] = True
-            return envelope(data, status=200)
-        return envelope(data, status=202)
 
 
 def notification_data(notification: Notification) -> dict:
@@ -186,7 +104,7 @@ class NotificationReadView(WorkspaceAPIView):
             .first()
         )
         if notification is None:
-            raise ApiError("not_found", "Notification not found", status_code=404)
+            raise not_found("Notification")
         notification = notification_mark_read(notification=notification)
         return envelope(notification_data(notification))
 
@@ -212,26 +130,3 @@ class NotificationReadAllView(WorkspaceAPIView):
     def post(self, request: Request) -> Response:
         updated = notifications_mark_all_read(user=request.user, workspace=self.workspace(request))
         return envelope({"updated": updated, "unread_count": 0})
-
-
-class RunRetryView(WorkspaceAPIView):
-    @extend_schema(
-        operation_id="automations_log_retry",
-        request=None,
-        responses={202: data_of("RunRetried", RunSchema()), **errors(404, 409, *COMMON)},
-        description=(
-            "Resume a failed run from the action that failed (earlier actions are not "
-            "repeated). 409 run_not_retryable unless the run failed in an action."
-        ),
-    )
-    def post(self, request: Request, automation_id: str, log_id: str) -> Response:
-        automation = selectors.automation_get(
-            workspace=self.workspace(request), automation_id=automation_id
-        )
-        if automation is None:
-            raise ApiError("not_found", f"Automation {automation_id} not found", status_code=404)
-        run = selectors.runs_for(automation).filter(pk=log_id).first()
-        if run is None:
-            raise ApiError("not_found", f"Log {log_id} not found", status_code=404)
-        run = run_retry(run=run, user=request.user)
-        return envelope(run_data(run), status=202)
