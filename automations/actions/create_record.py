@@ -5,17 +5,59 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from automations.actions.base import Action, ActionContext, ActionError
+from automations.actions.base import Action, ActionContext, ActionError, Done, PreviewContext
+from automations.actions.record_writes import preview_record_write
+from automations.definition.common import (
+    DefinitionContext,
+    Problems,
+    field_values_problems,
+    join,
+    required_string,
+    unknown_keys,
+)
 from config.api.errors import ValidationFailed
+from records.models import Module
 from records.selectors import module_get
 from records.services import record_create
 
 
 class CreateRecord(Action):
     type = "create_record"
+    label = "Create a record"
     transactional = True
 
-    def execute(self, config: Mapping[str, Any], ctx: ActionContext) -> dict[str, Any]:
+    def validate(self, config: Mapping[str, Any], ctx: DefinitionContext, path: str) -> Problems:
+        problems = unknown_keys(config, {"module", "data"}, path)
+        problems += required_string(config, "module", path)
+        module: Module | None = None
+        if isinstance(config.get("module"), str) and config["module"].strip():
+            module = ctx.module_by_slug(config["module"])
+            if module is None:
+                problems.append(
+                    (join(path, "module"), f"unknown module '{config['module']}' in this workspace")
+                )
+        if "data" not in config:
+            problems.append((join(path, "data"), "data is required"))
+        elif module is not None:
+            problems += field_values_problems(
+                config["data"], module, join(path, "data"), require_all=True
+            )
+        elif not isinstance(config["data"], Mapping):
+            problems.append((join(path, "data"), "must be an object of field values"))
+        return problems
+
+    def preview(self, config: Mapping[str, Any], ctx: PreviewContext) -> dict[str, Any]:
+        preview = super().preview(config, ctx)
+        rendered = preview["config"]
+        if "error" in preview or not isinstance(rendered, dict):
+            return preview
+        if not isinstance(rendered.get("data"), dict):
+            return preview
+        slug = str(rendered.get("module") or "")
+        module = module_get(workspace=ctx.automation.workspace, slug=slug)
+        return preview_record_write(preview, "data", module, partial=False)
+
+    def execute(self, config: Mapping[str, Any], ctx: ActionContext) -> Done:
         slug = str(config.get("module") or "")
         module = module_get(workspace=ctx.workspace, slug=slug)
         if module is None:
@@ -27,4 +69,4 @@ class CreateRecord(Action):
             record = record_create(module=module, data=data, actor=ctx.actor, cause=ctx.chain)
         except ValidationFailed as err:
             raise ActionError("validation_error", err.message, permanent=True) from err
-        return {"record_id": record.id, "module": module.slug}
+        return Done({"record_id": record.id, "module": module.slug})
