@@ -7,6 +7,9 @@ how many: a rendered string must be exactly one address (commas from a record va
 list), several recipients are written as a JSON list whose items each render to one address,
 and any value holding a line break (any of them, U+2028 too) is refused. So a record field
 cannot inject headers or extra recipients (tests/security/test_templates.py).
+
+The dry run shows a template's subject and body through email_content, the function the send
+itself uses, so the preview is what would be sent (tests/actions/test_previews.py).
 """
 
 from __future__ import annotations

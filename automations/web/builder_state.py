@@ -325,6 +325,11 @@ class ActionState:
     email_mode: str = "custom"
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def form_template(self) -> str:
+        """The type's own form: one template per action type, named after it."""
+        return f"web/automations/actions/{self.type}.html"
+
 
 def datalist_id(module_slug: str, field: Mapping[str, Any]) -> str:
     """The <datalist> suggesting values for a field (select options, yes/no, members)."""
