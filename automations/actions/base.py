@@ -172,6 +172,13 @@ class Action:
             }
         return {"type": self.type, "config": rendered}
 
+    @staticmethod
+    def rendered_config(preview: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The config a default preview rendered, or None when it holds an error already (an
+        override adds what its send would do only to a config that rendered cleanly)."""
+        config = preview["config"]
+        return config if "error" not in preview and isinstance(config, dict) else None
+
     def execute(self, config: Mapping[str, Any], ctx: ActionContext) -> Result:
         raise NotImplementedError
 

@@ -6,17 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from automations.actions.base import Action, ActionContext, ActionError, Done, PreviewContext
-from automations.actions.record_writes import preview_record_write
-from automations.definition.common import (
-    DefinitionContext,
-    Problems,
-    field_values_problems,
-    join,
-    required_string,
-    unknown_keys,
-)
+from automations.actions.record_writes import named_module, preview_record_write, values_problems
+from automations.definition.common import DefinitionContext, Problems, required_string, unknown_keys
 from config.api.errors import ValidationFailed
-from records.models import Module
 from records.selectors import module_get
 from records.services import record_create
 
@@ -29,29 +21,13 @@ class CreateRecord(Action):
     def validate(self, config: Mapping[str, Any], ctx: DefinitionContext, path: str) -> Problems:
         problems = unknown_keys(config, {"module", "data"}, path)
         problems += required_string(config, "module", path)
-        module: Module | None = None
-        if isinstance(config.get("module"), str) and config["module"].strip():
-            module = ctx.module_by_slug(config["module"])
-            if module is None:
-                problems.append(
-                    (join(path, "module"), f"unknown module '{config['module']}' in this workspace")
-                )
-        if "data" not in config:
-            problems.append((join(path, "data"), "data is required"))
-        elif module is not None:
-            problems += field_values_problems(
-                config["data"], module, join(path, "data"), require_all=True
-            )
-        elif not isinstance(config["data"], Mapping):
-            problems.append((join(path, "data"), "must be an object of field values"))
-        return problems
+        module = named_module(config, ctx, path, problems)
+        return problems + values_problems(config, "data", module, path, require_all=True)
 
     def preview(self, config: Mapping[str, Any], ctx: PreviewContext) -> dict[str, Any]:
         preview = super().preview(config, ctx)
-        rendered = preview["config"]
-        if "error" in preview or not isinstance(rendered, dict):
-            return preview
-        if not isinstance(rendered.get("data"), dict):
+        rendered = self.rendered_config(preview)
+        if rendered is None or not isinstance(rendered.get("data"), dict):
             return preview
         slug = str(rendered.get("module") or "")
         module = module_get(workspace=ctx.automation.workspace, slug=slug)

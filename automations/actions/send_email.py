@@ -184,8 +184,8 @@ class SendEmail(Action):
         """A template's email is shown as sent: subject and body from email_content, the
         function the send uses (an inline subject and body are the rendered config itself)."""
         preview = super().preview(config, ctx)
-        rendered = preview["config"]
-        if "error" in preview or not isinstance(rendered, dict) or not rendered.get("template"):
+        rendered = self.rendered_config(preview)
+        if rendered is None or not rendered.get("template"):
             return preview
         try:
             subject, body, _ = email_content(

@@ -58,8 +58,8 @@ class SendNotification(Action):
 
     def preview(self, config: Mapping[str, Any], ctx: PreviewContext) -> dict[str, Any]:
         preview = super().preview(config, ctx)
-        rendered = preview["config"]
-        if "error" in preview or not isinstance(rendered, dict):
+        rendered = self.rendered_config(preview)
+        if rendered is None:
             return preview
         try:
             # The rendered link is checked again when the run sends it, by the same function.

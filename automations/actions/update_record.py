@@ -7,11 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from automations.actions.base import Action, ActionContext, ActionError, Done, PreviewContext
-from automations.actions.record_writes import preview_record_write
+from automations.actions.record_writes import named_module, preview_record_write, values_problems
 from automations.definition.common import (
     DefinitionContext,
     Problems,
-    field_values_problems,
     has_markup,
     join,
     required_string,
@@ -59,15 +58,7 @@ class UpdateRecord(Action):
                     module = ctx.module
         elif target == "related":
             problems += required_string(config, "module", path)
-            if isinstance(config.get("module"), str) and config["module"].strip():
-                module = ctx.module_by_slug(config["module"])
-                if module is None:
-                    problems.append(
-                        (
-                            join(path, "module"),
-                            f"unknown module '{config['module']}' in this workspace",
-                        )
-                    )
+            module = named_module(config, ctx, path, problems)
             problems += required_string(config, "record_id", path)
             record_id = config.get("record_id")
             if isinstance(record_id, str) and record_id.strip() and not has_markup(record_id):
@@ -77,27 +68,17 @@ class UpdateRecord(Action):
                     )
         else:
             problems.append((join(path, "record"), "must be 'trigger' or 'related'"))
-        if "updates" not in config:
-            problems.append((join(path, "updates"), "updates is required"))
-        elif module is not None:
-            problems += field_values_problems(
-                config["updates"], module, join(path, "updates"), require_all=False
-            )
-        elif not isinstance(config["updates"], Mapping):
-            problems.append((join(path, "updates"), "must be an object of field values"))
-        return problems
+        return problems + values_problems(config, "updates", module, path, require_all=False)
 
     def normalize(self, config: dict[str, Any]) -> dict[str, Any]:
         return {"record": "trigger", **config}
 
     def preview(self, config: Mapping[str, Any], ctx: PreviewContext) -> dict[str, Any]:
         preview = super().preview(config, ctx)
-        rendered = preview["config"]
-        if "error" in preview or not isinstance(rendered, dict):
+        rendered = self.rendered_config(preview)
+        if rendered is None or not isinstance(rendered.get("updates"), dict):
             return preview
         automation = ctx.automation
-        if not isinstance(rendered.get("updates"), dict):
-            return preview
         if rendered.get("record", "trigger") != "related":
             if not automation.module_id:
                 return preview  # no trigger record: the run fails for that, as the notes say
