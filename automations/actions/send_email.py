@@ -74,7 +74,8 @@ def _one_address(raw: Any, what: str) -> str:
 def _addresses(value: Any, what: str, written: Any = None) -> list[str]:
     """Recipients from a rendered value. Data never decides how many there are: a string must
     be one address, and a list is accepted only where the automation wrote a list (`written`,
-    the config before rendering), each item one address."""
+    the config before rendering: anything else, None included, is not one), each item one
+    address."""
     if value is None or value == "":
         return []
     if isinstance(value, list):
