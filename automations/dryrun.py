@@ -1,18 +1,21 @@
 """Dry run (POST /automations/{id}/test): what an automation would do for one record, with no
 side effect at all. Nothing is written, sent or called: conditions are evaluated and each
-action's config is rendered, exactly as the executor would render it, and returned."""
+action previews itself (Action.preview: its config rendered exactly as the executor renders
+it, plus what that type's send would do with it), and the previews are returned.
+
+This module owns the orchestration only (the event snapshot, conditions_evaluated, notes, the
+list of previews); how one action type looks in a dry run lives in its own module."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
 
-from automations.actions import send_notification
-from automations.actions.base import ActionError
+from automations.actions import ACTIONS, PreviewContext
 from automations.context import template_context, user_snapshot
-from automations.definition import ACTION_TYPES
 from automations.engine.conditions import (
     CHANGE_OPERATORS,
     ConditionError,
@@ -20,13 +23,11 @@ from automations.engine.conditions import (
     evaluate_leaf,
 )
 from automations.engine.template_limits import truncated_copy
-from automations.engine.templates import TemplateError, render_string, render_value
-from automations.models import Automation, EmailTemplate
+from automations.models import Automation
 from automations.representation import schedule_preview
 from automations.trigger_types import FIELD_CHANGED, PREVIOUS_TRIGGERS, SCHEDULE
-from config.errors import DomainError, ValidationFailed
-from records.selectors import field_types_of, module_get
-from records.services import record_values_clean
+from config.errors import DomainError
+from records.selectors import field_types_of
 
 
 def dry_run(
@@ -47,7 +48,8 @@ def dry_run(
     """
     now = now or timezone.now()
     trigger_type = automation.trigger_type
-    field_types = field_types_of(automation.module) if automation.module_id else {}
+    module = automation.module  # None, without a query, when the trigger has no module
+    field_types = field_types_of(module) if module is not None else {}
     if trigger_type not in PREVIOUS_TRIGGERS:
         previous = None
     trigger_data = _trigger_data(
@@ -88,11 +90,13 @@ def dry_run(
     context = template_context(
         automation_id=automation.id, trigger_data=trigger_data, now=now, run_id=None
     )
+    # One context for all previews (each a copy naming its path): it looks up each email
+    # template once.
+    preview_context = PreviewContext(automation=automation, template_context=context, path="")
     previews = [
-        _preview(action, context, automation, f"actions[{index}].config")
+        _preview(action, preview_context, f"actions[{index}].config")
         for index, action in enumerate(automation.actions)
     ]
-    _preview_emails(automation, previews, context)
     return {
         "would_execute": trigger_matched and result.passed,
         "conditions_passed": result.passed,
@@ -120,6 +124,7 @@ def _trigger_data(
             for key in set(record) | set(previous)
             if key not in ("updated_at",) and record.get(key) != previous.get(key)
         )
+    module = automation.module  # None, without a query, when the trigger has no module
     scheduled_for = None
     if automation.trigger_type == SCHEDULE:
         upcoming = schedule_preview(automation)
@@ -127,7 +132,7 @@ def _trigger_data(
     return {
         "event": automation.trigger_type,
         "record_id": (record or {}).get("id"),
-        "module": automation.module.slug if automation.module_id else None,
+        "module": module.slug if module is not None else None,
         "record": record,
         "previous": previous,
         "changed_fields": changed,
@@ -150,110 +155,10 @@ def _uses_change(automation: Automation) -> bool:
     return walk(automation.conditions)
 
 
-def _preview_emails(
-    automation: Automation, previews: list[dict[str, Any]], context: dict[str, Any]
-) -> None:
-    """Add the rendered subject and body of each send_email that names a template, rendered
-    the way the send_email action renders it (its `data` keys at the top level)."""
-    names = {
-        p["config"].get("template")
-        for p in previews
-        if p["type"] == "send_email" and "error" not in p and p["config"].get("template")
-    }
-    if not names:
-        return
-    templates = {
-        t.name: t
-        for t in EmailTemplate.objects.filter(workspace_id=automation.workspace_id, name__in=names)
-    }
-    for preview in previews:
-        name = preview["config"].get("template") if preview["type"] == "send_email" else None
-        if not name or "error" in preview:
-            continue
-        template = templates.get(name)
-        if template is None:
-            preview["error"] = {
-                "code": "email_delivery_failed",
-                "message": f"email template '{name}' not found",
-            }
-            continue
-        data = preview["config"].get("data")
-        email_context = {**(data if isinstance(data, dict) else {}), **context}
-        try:
-            preview["email"] = {
-                "subject": " ".join(
-                    render_string(template.subject, email_context, path="subject").split()
-                ),
-                "body": render_string(template.body, email_context, path="body"),
-            }
-        except TemplateError as err:
-            preview["error"] = {
-                "code": "template_render_failed",
-                "message": f"email template '{name}': {err}",
-            }
-
-
-def _preview(
-    action: dict[str, Any], context: dict[str, Any], automation: Automation, path: str
-) -> dict[str, Any]:
+def _preview(action: dict[str, Any], ctx: PreviewContext, path: str) -> dict[str, Any]:
     kind = action.get("type")
     config = action.get("config") or {}
-    spec = ACTION_TYPES.get(kind)
-    if spec is None or not spec.templated:
+    spec = ACTIONS.get(kind) if isinstance(kind, str) else None
+    if spec is None:
         return {"type": kind, "config": config}
-    try:
-        rendered = render_value(config, context, path=path)
-    except TemplateError as err:
-        # A render error is what the real run would fail with; show it instead of failing.
-        return {
-            "type": kind,
-            "config": config,
-            "error": {"code": "template_render_failed", "message": str(err)},
-        }
-    preview: dict[str, Any] = {"type": kind, "config": rendered}
-    if kind in RECORD_WRITES and isinstance(rendered, dict):
-        _preview_record_write(preview, kind, rendered, automation)
-    elif kind == "send_notification" and isinstance(rendered, dict):
-        try:
-            # The rendered link is checked again when the run sends it (automations.links).
-            send_notification.checked_link(rendered.get("link"))
-        except ActionError as err:
-            preview["error"] = {"code": err.code, "message": err.message}
-    return preview
-
-
-# The config key holding the values each record-writing action stores, and whether it is a
-# partial write (an update) or a whole record (a create, whose required fields must be there).
-RECORD_WRITES: dict[str, tuple[str, bool]] = {
-    "update_record": ("updates", True),
-    "create_record": ("data", False),
-}
-
-
-def _preview_record_write(
-    preview: dict[str, Any], kind: str, config: dict[str, Any], automation: Automation
-) -> None:
-    """Show the values as the action will store them, coerced by the target field's type by
-    the very function the write uses (records.services.record_values_clean), or the error the
-    run would fail with (the same code and message as update_record/create_record give)."""
-    key, partial = RECORD_WRITES[kind]
-    values = config.get(key)
-    if not isinstance(values, dict):
-        return
-    if kind == "update_record" and config.get("record", "trigger") != "related":
-        module = automation.module if automation.module_id else None
-        if module is None:
-            return  # no trigger record: the run fails for that, as the notes say
-    else:
-        slug = str(config.get("module") or "")
-        module = module_get(workspace=automation.workspace, slug=slug)
-        if module is None:
-            preview["error"] = {"code": "record_not_found", "message": f"Module '{slug}' not found"}
-            return
-    try:
-        cleaned = record_values_clean(module=module, data=values, partial=partial)
-    except ValidationFailed as err:
-        preview["error"] = {"code": "validation_error", "message": err.message}
-        return
-    # Keys the write ignores (the read-only id, module, created_at, updated_at) are dropped.
-    preview["config"] = {**config, key: {k: cleaned[k] for k in values if k in cleaned}}
+    return spec.preview(config, replace(ctx, path=path))

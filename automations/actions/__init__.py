@@ -1,6 +1,18 @@
-"""Action types: one module each, behind automations.actions.base.Action, registered here."""
+"""Action types: one module each, behind automations.actions.base.Action, registered here.
 
-from automations.actions.base import Action, ActionContext, ActionError
+ACTIONS is the only registry of action types: save-time validation, the dry run, the executor,
+the API schema and the builder all read it. Adding a type is one module and one line below.
+"""
+
+from automations.actions.base import (
+    Action,
+    ActionContext,
+    ActionError,
+    Done,
+    Park,
+    PreviewContext,
+    Result,
+)
 from automations.actions.call_webhook import CallWebhook
 from automations.actions.create_record import CreateRecord
 from automations.actions.delay import Delay
@@ -8,6 +20,7 @@ from automations.actions.send_email import SendEmail
 from automations.actions.send_notification import SendNotification
 from automations.actions.update_record import UpdateRecord
 
+# In the builder's order (its "add an action" menu lists them so).
 ACTIONS: dict[str, Action] = {
     action.type: action
     for action in (
@@ -20,4 +33,13 @@ ACTIONS: dict[str, Action] = {
     )
 }
 
-__all__ = ["ACTIONS", "Action", "ActionContext", "ActionError"]
+__all__ = [
+    "ACTIONS",
+    "Action",
+    "ActionContext",
+    "ActionError",
+    "Done",
+    "Park",
+    "PreviewContext",
+    "Result",
+]

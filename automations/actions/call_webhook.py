@@ -32,13 +32,23 @@ from typing import Any
 import requests
 import urllib3
 from django.conf import settings
-from requests_hardened import Config
-from requests_hardened.ip_filter import InvalidIPAddress
+from requests_hardened import Config  # type: ignore[import-untyped]
+from requests_hardened.ip_filter import InvalidIPAddress  # type: ignore[import-untyped]
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from automations import signing
-from automations.actions.base import Action, ActionContext, ActionError
+from automations.actions.base import Action, ActionContext, ActionError, Done
+from automations.definition.common import (
+    DefinitionContext,
+    Problems,
+    join,
+    type_name,
+    unknown_keys,
+    url_problems,
+)
 from automations.engine.templates import format_datetime
-from automations.netguard import GuardedManager
+from automations.netguard import GuardedManager, host_refusal
 from config.jsonpolicy import made_storable
 
 CONNECT_TIMEOUT = 3.0
@@ -52,6 +62,23 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RETRYABLE_STATUSES = frozenset({408, 429})
 USER_AGENT = "automations-webhook/1.0"
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# The timeout a config may set, in seconds.
+TIMEOUT_RANGE = (1, 30)
+# RFC 9110 token characters.
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+# Set by the HTTP client itself; letting a config set them breaks the request or its signature.
+_RESERVED_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+    }
+)
 
 
 def _manager() -> GuardedManager:
@@ -127,8 +154,83 @@ def _timeout(config: Mapping[str, Any]) -> float:
     return float(config.get("timeout") or DEFAULT_TIMEOUT)
 
 
+def _literal_host(url: str) -> str | None:
+    """The host of a webhook URL when its text fixes it (a template may follow the host, as in
+    `https://10.0.0.1/{{record.id}}`, but not be part of it), as requests will parse it.
+    Raises LocationParseError when requests could never parse that authority (a port past
+    65535, a bad IDNA label): every run would fail on it."""
+    literal = url.strip().split("{{")[0].split("{%")[0]
+    scheme, sep, rest = literal.partition("://")
+    ends = [i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0]
+    if not sep or (not ends and literal != url.strip()):
+        return None  # no scheme yet, or the authority runs into a template
+    authority = rest[: min(ends)] if ends else rest
+    host: str | None = parse_url(f"{scheme}://{authority}/").host
+    return host
+
+
+def url_save_problems(value: Any, path: str) -> Problems:
+    """An http(s) URL, refused at once when its host can never be allowed (the same rule as the
+    connection's, automations.netguard); templated hosts are checked when the webhook runs."""
+    try:
+        host = _literal_host(value) if isinstance(value, str) else None
+    except LocationParseError:
+        # Django's URLValidator takes any 5-digit port and skips templated URLs; requests
+        # would refuse this one at every run (and a private host behind it was never judged).
+        return [(path, f"{value.strip()!r} is not a valid URL")]
+    reason = host_refusal(host) if host and not settings.AUTOMATIONS_ALLOW_PRIVATE_URLS else None
+    if reason:
+        return [(path, f"{reason}: webhooks may only call public hosts")]
+    return url_problems(value, path)
+
+
+def _headers_problems(headers: Any, path: str) -> Problems:
+    if not isinstance(headers, Mapping):
+        return [(join(path, "headers"), f"must be an object, got {type_name(headers)}")]
+    problems: Problems = []
+    for name, value in headers.items():
+        where = f"{path}.headers.{name}"
+        if not _HEADER_NAME.match(name):
+            problems.append((where, f"'{name}' is not a valid header name"))
+        elif name.lower() in _RESERVED_HEADERS:
+            problems.append((where, f"'{name}' is set by the sender and cannot be set"))
+        if not isinstance(value, str):
+            problems.append((where, f"a header value must be a string, got {type_name(value)}"))
+        elif "\r" in value or "\n" in value:
+            problems.append((where, "a header value must not contain line breaks"))
+    return problems
+
+
 class CallWebhook(Action):
     type = "call_webhook"
+    label = "Call a webhook"
+    choices = {"method": HTTP_METHODS}
+
+    def validate(self, config: Mapping[str, Any], ctx: DefinitionContext, path: str) -> Problems:
+        problems = unknown_keys(config, {"url", "method", "headers", "body", "timeout"}, path)
+        if "url" not in config:
+            problems.append((join(path, "url"), "url is required"))
+        else:
+            problems += url_save_problems(config["url"], join(path, "url"))
+        method = config.get("method", "POST")
+        if not isinstance(method, str) or method.upper() not in HTTP_METHODS:
+            problems.append(
+                (join(path, "method"), f"must be one of {', '.join(HTTP_METHODS)}, got {method!r}")
+            )
+        if config.get("headers") is not None:
+            problems += _headers_problems(config["headers"], path)
+        if "timeout" in config:
+            low, high = TIMEOUT_RANGE
+            timeout = config["timeout"]
+            where = join(path, "timeout")
+            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+                problems.append((where, f"must be a number of seconds ({low}-{high})"))
+            elif not low <= timeout <= high:
+                problems.append((where, f"must be between {low} and {high} seconds"))
+        return problems
+
+    def normalize(self, config: dict[str, Any]) -> dict[str, Any]:
+        return {**config, "method": str(config.get("method", "POST")).upper()}
 
     def max_seconds(self, config: Mapping[str, Any]) -> float:
         try:
@@ -136,7 +238,7 @@ class CallWebhook(Action):
         except (AttributeError, TypeError, ValueError):
             return CONNECT_TIMEOUT + DEFAULT_TIMEOUT  # execute() reports the bad value
 
-    def execute(self, config: Mapping[str, Any], ctx: ActionContext) -> dict[str, Any]:
+    def execute(self, config: Mapping[str, Any], ctx: ActionContext) -> Done:
         url = str(config.get("url") or "").strip()
         method = str(config.get("method") or "POST").upper()
         timeout = _timeout(config)
@@ -215,7 +317,7 @@ class CallWebhook(Action):
         output.update({"status_code": response.status_code, "body": text})
         status = response.status_code
         if 200 <= status < 300:
-            return output
+            return Done(output)
         shown = excerpt(text)
         if 300 <= status < 400:
             # Its body is rarely read by anyone; where it points is what the author needs.

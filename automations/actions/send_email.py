@@ -7,12 +7,15 @@ how many: a rendered string must be exactly one address (commas from a record va
 list), several recipients are written as a JSON list whose items each render to one address,
 and any value holding a line break (any of them, U+2028 too) is refused. So a record field
 cannot inject headers or extra recipients (tests/security/test_templates.py).
+
+The dry run shows a template's subject and body through email_content, the function the send
+itself uses, so the preview is what would be sent (tests/actions/test_previews.py).
 """
 
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.utils import formataddr, getaddresses, parseaddr
 from typing import Any
 
@@ -21,7 +24,16 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.core.validators import validate_email
 
-from automations.actions.base import Action, ActionContext, ActionError
+from automations.actions.base import Action, ActionContext, ActionError, Done, PreviewContext
+from automations.definition.common import (
+    DefinitionContext,
+    Problems,
+    email_problems,
+    join,
+    required_string,
+    type_name,
+    unknown_keys,
+)
 from automations.engine.templates import TemplateError, render_string
 from automations.models import EmailTemplate
 
@@ -62,11 +74,12 @@ def _one_address(raw: Any, what: str) -> str:
 def _addresses(value: Any, what: str, written: Any = None) -> list[str]:
     """Recipients from a rendered value. Data never decides how many there are: a string must
     be one address, and a list is accepted only where the automation wrote a list (`written`,
-    the config before rendering), each item one address."""
+    the config before rendering: anything else, None included, is not one), each item one
+    address."""
     if value is None or value == "":
         return []
     if isinstance(value, list):
-        if written is not None and not isinstance(written, list):
+        if not isinstance(written, list):
             raise ActionError(
                 CODE, f"{what} rendered a list from a template; list recipients literally", True
             )
@@ -78,20 +91,39 @@ def _addresses(value: Any, what: str, written: Any = None) -> list[str]:
     return addresses
 
 
-def _written_config(ctx: ActionContext) -> Mapping[str, Any]:
-    """This action's config as the automation wrote it (before its templates were rendered)."""
-    if ctx.raw_config:
-        return ctx.raw_config  # given by the executor
-    from automations.runtime.executor import actions_for  # the executor imports the actions
-
-    actions = actions_for(ctx.run, ctx.automation)
-    action = actions[ctx.index] if ctx.index < len(actions) else None
-    config = action.get("config") if isinstance(action, Mapping) else None
-    return config if isinstance(config, Mapping) else {}
-
-
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
+    """A subject as a header holds it: its lines joined by a space (no header injection)."""
     return " ".join(text.splitlines()).strip()
+
+
+def email_content(
+    config: Mapping[str, Any],
+    *,
+    template_context: Mapping[str, Any],
+    template_named: Callable[[str], EmailTemplate | None],
+) -> tuple[str, str, str | None]:
+    """(subject, body, template name) of the email a rendered config sends: the dry run shows
+    what this returns and the send sends it. Raises the ActionError the run fails with."""
+    name = config.get("template")
+    if not name:
+        subject, body = str(config.get("subject") or ""), str(config.get("body") or "")
+        return one_line(subject), body, None
+    template = template_named(str(name))
+    if template is None:
+        raise ActionError(CODE, f"email template '{name}' not found", permanent=True)
+    data = config.get("data") or {}
+    if not isinstance(data, Mapping):
+        data = {}
+    # The template sees the action's data keys at the top level, plus record, user, now.
+    context = {**{str(k): v for k, v in data.items()}, **template_context}
+    try:
+        subject = render_string(template.subject, context, path="subject")
+        body = render_string(template.body, context, path="body")
+    except TemplateError as err:
+        raise ActionError(
+            "template_render_failed", f"email template '{name}': {err}", permanent=True
+        ) from err
+    return one_line(subject), body, str(name)
 
 
 def message_id(ctx: ActionContext) -> str:
@@ -107,6 +139,66 @@ _LOCAL_BACKENDS = frozenset(
 
 class SendEmail(Action):
     type = "send_email"
+    label = "Send an email"
+
+    def validate(self, config: Mapping[str, Any], ctx: DefinitionContext, path: str) -> Problems:
+        problems = unknown_keys(
+            config, {"to", "cc", "bcc", "reply_to", "template", "data", "subject", "body"}, path
+        )
+        if "to" not in config:
+            problems.append((join(path, "to"), "to is required"))
+        else:
+            problems += email_problems(config["to"], join(path, "to"), allow_list=True)
+        for key in ("cc", "bcc"):
+            if config.get(key) is not None:
+                problems += email_problems(config[key], join(path, key), allow_list=True)
+        if config.get("reply_to") is not None:
+            problems += email_problems(config["reply_to"], join(path, "reply_to"), allow_list=False)
+        if "template" in config:
+            problems += required_string(config, "template", path)
+            name = config.get("template")
+            if isinstance(name, str) and name.strip() and not ctx.template_exists(name):
+                problems.append(
+                    (
+                        join(path, "template"),
+                        f"unknown email template '{name}'; create it at /v1/email_templates",
+                    )
+                )
+            for key in ("subject", "body"):
+                if key in config:
+                    problems.append(
+                        (join(path, key), "give either a template or a subject and body, not both")
+                    )
+            if "data" in config and not isinstance(config["data"], Mapping):
+                message = f"must be an object, got {type_name(config['data'])}"
+                problems.append((join(path, "data"), message))
+        elif "subject" in config or "body" in config:
+            problems += required_string(config, "subject", path, max_length=500)
+            problems += required_string(config, "body", path)
+            if "data" in config:
+                problems.append((join(path, "data"), "data is only used with a template"))
+        else:
+            problems.append((path, "send_email needs a template, or a subject and a body"))
+        return problems
+
+    def preview(self, config: Mapping[str, Any], ctx: PreviewContext) -> dict[str, Any]:
+        """A template's email is shown as sent: subject and body from email_content, the
+        function the send uses (an inline subject and body are the rendered config itself)."""
+        preview = super().preview(config, ctx)
+        rendered = self.rendered_config(preview)
+        if rendered is None or not rendered.get("template"):
+            return preview
+        try:
+            subject, body, _ = email_content(
+                rendered,
+                template_context=ctx.template_context,
+                template_named=ctx.email_template,
+            )
+        except ActionError as err:
+            preview["error"] = err.as_preview_error()
+            return preview
+        preview["email"] = {"subject": subject, "body": body}
+        return preview
 
     def max_seconds(self, config: Mapping[str, Any]) -> float:
         # EMAIL_TIMEOUT bounds each socket operation, not the whole conversation: connecting
@@ -116,17 +208,19 @@ class SendEmail(Action):
             return 0.0
         return 2.0 * settings.EMAIL_TIMEOUT
 
-    def execute(self, config: Mapping[str, Any], ctx: ActionContext) -> dict[str, Any]:
-        written = _written_config(ctx)
+    def execute(self, config: Mapping[str, Any], ctx: ActionContext) -> Done:
+        written = ctx.raw_config
         to = _addresses(config.get("to"), "to", written.get("to"))
         if not to:
             raise ActionError(CODE, "no recipient: 'to' rendered empty", permanent=True)
         cc = _addresses(config.get("cc"), "cc", written.get("cc"))
         bcc = _addresses(config.get("bcc"), "bcc", written.get("bcc"))
         reply_to = _addresses(config.get("reply_to"), "reply_to", written.get("reply_to"))
-        subject, body, template = self._content(config, ctx)
+        subject, body, template = email_content(
+            config, template_context=ctx.template_context, template_named=ctx.email_template
+        )
         message = EmailMessage(
-            subject=_one_line(subject),
+            subject=subject,
             body=body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=to,
@@ -164,27 +258,4 @@ class SendEmail(Action):
         }
         if template:
             output["template"] = template
-        return output
-
-    def _content(
-        self, config: Mapping[str, Any], ctx: ActionContext
-    ) -> tuple[str, str, str | None]:
-        name = config.get("template")
-        if not name:
-            return str(config.get("subject") or ""), str(config.get("body") or ""), None
-        template = EmailTemplate.objects.filter(workspace=ctx.workspace, name=name).first()
-        if template is None:
-            raise ActionError(CODE, f"email template '{name}' not found", permanent=True)
-        data = config.get("data") or {}
-        if not isinstance(data, Mapping):
-            data = {}
-        # The template sees the action's data keys at the top level, plus record, user, now.
-        context = {**{str(k): v for k, v in data.items()}, **ctx.template_context}
-        try:
-            subject = render_string(template.subject, context, path="subject")
-            body = render_string(template.body, context, path="body")
-        except TemplateError as err:
-            raise ActionError(
-                "template_render_failed", f"email template '{name}': {err}", permanent=True
-            ) from err
-        return subject, body, str(name)
+        return Done(output)

@@ -7,16 +7,68 @@ from typing import Any
 
 from accounts.models import Membership
 from automations import links
-from automations.actions.base import Action, ActionContext, ActionError
-from automations.runtime.notifications import notification_create
+from automations.actions.base import Action, ActionContext, ActionError, Done, PreviewContext
+from automations.definition.common import (
+    DefinitionContext,
+    Problems,
+    has_markup,
+    join,
+    optional_string,
+    required_string,
+    unknown_keys,
+)
+from automations.notifications import notification_create
 from config.user_ids import user_id_value
 
 
 class SendNotification(Action):
     type = "send_notification"
+    label = "Send a notification"
     transactional = True
 
-    def execute(self, config: Mapping[str, Any], ctx: ActionContext) -> dict[str, Any]:
+    def validate(self, config: Mapping[str, Any], ctx: DefinitionContext, path: str) -> Problems:
+        problems = unknown_keys(config, {"user_id", "title", "message", "link"}, path)
+        where = join(path, "user_id")
+        user_id = config.get("user_id")
+        if user_id is None:
+            problems.append((where, "user_id is required"))
+        elif isinstance(user_id, str) and has_markup(user_id):
+            pass  # resolved when the action runs
+        else:
+            number = user_id_value(user_id)
+            if number is None:
+                problems.append(
+                    (where, "must be a user id or a template such as {{record.owner_id}}")
+                )
+            elif not ctx.is_member(number):
+                problems.append((where, f"user {number} is not a member of this workspace"))
+        problems += required_string(config, "title", path, max_length=200)
+        problems += required_string(config, "message", path, max_length=5000)
+        problems += optional_string(config, "link", path, max_length=links.MAX_LENGTH)
+        link = config.get("link")
+        if isinstance(link, str) and link.strip():
+            text = link.strip()
+            if has_markup(text):
+                problem = links.template_start_problem(text)  # the rendered link: when it runs
+            else:
+                problem = links.link_problem(text)
+            if problem:
+                problems.append((join(path, "link"), problem))
+        return problems
+
+    def preview(self, config: Mapping[str, Any], ctx: PreviewContext) -> dict[str, Any]:
+        preview = super().preview(config, ctx)
+        rendered = self.rendered_config(preview)
+        if rendered is None:
+            return preview
+        try:
+            # The rendered link is checked again when the run sends it, by the same function.
+            checked_link(rendered.get("link"))
+        except ActionError as err:
+            preview["error"] = err.as_preview_error()
+        return preview
+
+    def execute(self, config: Mapping[str, Any], ctx: ActionContext) -> Done:
         raw = config.get("user_id")
         user_id = user_id_value(raw)
         if user_id is None:
@@ -40,7 +92,7 @@ class SendNotification(Action):
             link=checked_link(config.get("link")),
             run=ctx.run,
         )
-        return {"notification_id": notification.id, "user_id": user_id}
+        return Done({"notification_id": notification.id, "user_id": user_id})
 
 
 def checked_link(value: Any) -> str:

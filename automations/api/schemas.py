@@ -4,7 +4,7 @@ requests are validated by automations.definition, which reports exact paths."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from automations.definition import ACTION_TYPES
+from automations.actions import ACTIONS
 from automations.engine.conditions import OPERATORS
 from automations.models import ActionRun, Run
 from automations.trigger_types import TRIGGER_TYPES
@@ -80,7 +80,7 @@ class ConditionsField(serializers.JSONField):
 
 
 # One enum component per choice set wherever it appears (settings' ENUM_NAME_OVERRIDES).
-ACTION_TYPE_NAMES = list(ACTION_TYPES)
+ACTION_TYPE_NAMES = list(ACTIONS)
 RUN_STATUSES = list(Run.Status.values)
 ACTION_RUN_STATUSES = list(ActionRun.Status.values)
 

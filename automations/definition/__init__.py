@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from accounts.models import Workspace
-from automations.definition.actions import ACTION_TYPES, MAX_ACTIONS, validate_actions
+from automations.definition.actions import MAX_ACTIONS, validate_actions
 from automations.definition.common import (
     DefinitionContext,
     Problems,
@@ -43,7 +43,6 @@ from config.errors import ValidationFailed
 from records.selectors import field_types_of, module_fields, module_get
 
 __all__ = [
-    "ACTION_TYPES",
     "DEFAULT_ERROR_HANDLING",
     "DEFINITION_KEYS",
     "MAX_ACTIONS",

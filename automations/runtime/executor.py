@@ -32,8 +32,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from automations.actions import ACTIONS, Action, ActionContext, ActionError
-from automations.actions.delay import seconds_of
+from automations.actions import ACTIONS, Action, ActionContext, ActionError, Done, Park, Result
 from automations.context import template_context
 from automations.engine.template_limits import truncated_copy
 from automations.engine.templates import TemplateError, render_value
@@ -191,7 +190,9 @@ class _Execution:
 
     def _close_finished_delay(self) -> None:
         index = self.run.next_action_index - 1
-        if 0 <= index < len(self.actions) and self.actions[index].get("type") == "delay":
+        if 0 <= index < len(self.actions) and getattr(
+            ACTIONS.get(str(self.actions[index].get("type"))), "parks", False
+        ):
             ActionRun.objects.filter(
                 run_id=self.run.id, index=index, status=ActionRun.Status.WAITING
             ).update(status=ActionRun.Status.SUCCESS, completed_at=timezone.now())
@@ -223,8 +224,6 @@ class _Execution:
         if action is not None and error is None and not action.transactional:
             at_least = action.max_seconds(config)  # an external action's longest call
         self.owner.renew(now, at_least=at_least)
-        if error is None and kind == "delay":
-            return self._delay(index, config, now)
         ctx = ActionContext(
             run=self.run,
             automation=self.automation,
@@ -235,6 +234,8 @@ class _Execution:
             actor=self.run.triggered_by,
             raw_config=raw_config if isinstance(raw_config, dict) else {},
         )
+        if error is None and action is not None and action.parks:
+            return self._delay(index, action, config, ctx, now)
         # The action gets its config whole; the log keeps a redacted, bounded copy.
         logged = redacted_config(truncated_copy(config))
         attempt = self.run.attempts + 1
@@ -275,7 +276,7 @@ class _Execution:
         its failure, whatever it raised, as an ActionError."""
         try:
             with within():
-                return action.execute(config, ctx) or {}, None
+                return _output(action.execute(config, ctx)), None
         except ActionError as err:
             return {}, err
         except LeaseLost:
@@ -430,19 +431,25 @@ class _Execution:
         _wake_later(self.run.id, delay)
         return Run.Status.RETRYING
 
-    def _delay(self, index: int, config: Any, now: datetime) -> str:
+    def _delay(
+        self, index: int, action: Action, config: Any, ctx: ActionContext, now: datetime
+    ) -> str:
+        """Park the run in the database for the seconds the action answers (see delay)."""
         try:
-            seconds = seconds_of(config)
+            result = action.execute(config, ctx)
+            if not isinstance(result, Park):
+                raise TypeError(f"{action.type} parks but answered {type(result).__name__}")
         except ActionError as err:
             with transaction.atomic():
                 self._fence(index)
-                return self._fail(index, "delay", config, err, self.run.attempts + 1, 0, now)
+                return self._fail(index, action.type, config, err, self.run.attempts + 1, 0, now)
+        seconds = result.seconds
         resume_at = now + timedelta(seconds=seconds)
         with transaction.atomic():
             self._fence(index)
             self._log(
                 index,
-                "delay",
+                action.type,
                 config,
                 1,
                 now,
@@ -462,6 +469,14 @@ class _Execution:
             )
             _wake_later(self.run.id, seconds)
         return Run.Status.WAITING
+
+
+def _output(result: Result) -> dict[str, Any]:
+    """What a finished action leaves in its log; only an action that parks answers Park, and
+    the executor takes another path for those (Execution._delay)."""
+    if not isinstance(result, Done):
+        raise TypeError(f"an action that does not park answered {type(result).__name__}")
+    return result.output
 
 
 def _ms(started: float) -> int:

@@ -12,34 +12,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Membership, Workspace
-from automations import links
 from automations.models import Automation, Notification, Run
+from automations.notifications import notification_create
 
 logger = logging.getLogger(__name__)
-
-
-def notification_create(
-    *,
-    workspace: Workspace,
-    user: Any,
-    title: str,
-    message: str = "",
-    link: str = "",
-    run: Run | None = None,
-) -> Notification:
-    # The one place notifications are written: no caller can store a link the UI or the API
-    # would serve as an unsafe href.
-    problem = links.link_problem(link) if link else None
-    if problem:
-        raise ValueError(f"notification link {link!r}: it {problem}")
-    return Notification.objects.create(
-        workspace=workspace,
-        user=user,
-        title=title[:200],
-        message=message,
-        link=link[:500],
-        run=run,
-    )
 
 
 def notifications_for(*, user: Any, workspace: Workspace) -> QuerySet[Notification]:

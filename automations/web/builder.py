@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from automations.actions import ACTIONS
 from automations.models import Automation
 from automations.selectors import automation_get
 from automations.services import automation_create, automation_update
@@ -157,7 +158,7 @@ def _builder(request: HttpRequest, automation: Automation | None) -> HttpRespons
         ],
         "saved": request.GET.get("saved") == "1" and automation is not None,
         "trigger_choices": list(bs.TRIGGER_LABELS.items()),
-        "action_choices": list(bs.ACTION_LABELS.items()),
+        "action_choices": [(kind, action.label) for kind, action in ACTIONS.items()],
         "blank_actions": [
             _blank(a)
             for a in bs.blank_actions(

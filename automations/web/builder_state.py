@@ -18,8 +18,8 @@ from django.conf import settings
 from django.utils import timezone as dj_timezone
 
 from accounts.models import Workspace
-from automations.definition import ACTION_TYPES, DEFAULT_ERROR_HANDLING
-from automations.definition.actions import HTTP_METHODS
+from automations.actions import ACTIONS
+from automations.definition import DEFAULT_ERROR_HANDLING
 from automations.engine.conditions import (
     CHANGE_OPERATORS,
     NO_VALUE_OPERATORS,
@@ -27,7 +27,6 @@ from automations.engine.conditions import (
     ORDER_OPERATORS,
     STRING_OPERATORS,
 )
-from automations.engine.durations import UNIT_MAXIMUM
 from automations.engine.schedule import describe_cron, next_runs, validate_cron
 from automations.models import Automation
 from automations.selectors import email_templates_for
@@ -56,14 +55,6 @@ TRIGGER_LABELS = {
     SCHEDULE: "On a schedule",
     WEBHOOK: "A webhook is called",
     MANUAL: "Someone clicks a button on a record",
-}
-ACTION_LABELS = {
-    "update_record": "Update a record",
-    "create_record": "Create a record",
-    "send_email": "Send an email",
-    "send_notification": "Send a notification",
-    "call_webhook": "Call a webhook",
-    "delay": "Wait (delay)",
 }
 OPERATOR_LABELS = {
     "equals": "is",
@@ -329,10 +320,15 @@ class ActionState:
     type: str
     label: str
     config: dict[str, Any]
-    pairs: list[dict[str, str]] = field(default_factory=list)
+    pairs: list[dict[str, Any]] = field(default_factory=list)
     body_text: str = ""
     email_mode: str = "custom"
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def form_template(self) -> str:
+        """The type's own form: one template per action type, named after it."""
+        return f"web/automations/actions/{self.type}.html"
 
 
 def datalist_id(module_slug: str, field: Mapping[str, Any]) -> str:
@@ -348,7 +344,7 @@ def datalist_id(module_slug: str, field: Mapping[str, Any]) -> str:
 
 def _pairs(
     values: Any, path: str, *, module_slug: str = "", fields: list[dict] | None = None
-) -> list[dict[str, str]]:
+) -> list[dict[str, Any]]:
     if not isinstance(values, Mapping):
         return []
     by_key = {f["key"]: f for f in fields or []}
@@ -373,13 +369,13 @@ def action_state(
     kind = action.get("type") if isinstance(action, Mapping) else None
     config = action.get("config") if isinstance(action, Mapping) else None
     config = dict(config) if isinstance(config, Mapping) else {}
-    kind = kind if kind in ACTION_TYPES else "update_record"
+    kind = kind if isinstance(kind, str) and kind in ACTIONS else "update_record"
     state = ActionState(
         index=index,
         path=path,
         uid=_uid(path),
         type=kind,
-        label=ACTION_LABELS[kind],
+        label=ACTIONS[kind].label,
         config={k: input_value(v) for k, v in config.items()},
     )
     cpath = f"{path}.config"
@@ -427,7 +423,7 @@ def blank_actions(*, modules: Mapping[str, list[dict]], trigger_module: str) -> 
         action_state(
             {"type": kind, "config": {}}, 0, modules=modules, trigger_module=trigger_module
         )
-        for kind in ACTION_TYPES
+        for kind in ACTIONS
     ]
 
 
@@ -648,5 +644,5 @@ def builder_state(
     )
 
 
-DELAY_UNITS = list(UNIT_MAXIMUM)
-WEBHOOK_METHODS = list(HTTP_METHODS)
+DELAY_UNITS = list(ACTIONS["delay"].choices["unit"])
+WEBHOOK_METHODS = list(ACTIONS["call_webhook"].choices["method"])

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from automations.models import ActionRun, Run
-from automations.runtime.notifications import notification_create
+from automations.notifications import notification_create
 from automations.runtime.runs import run_create
 from tests.admin.helpers import change_url
 from tests.factories import make_record

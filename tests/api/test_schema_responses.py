@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 from accounts.models import Membership
 from accounts.services import api_key_create, membership_ensure, user_get_or_create
 from automations.models import EmailTemplate, Run
-from automations.runtime.notifications import notification_create
+from automations.notifications import notification_create
 from automations.services import automation_create, email_template_create
 from records.services import field_create
 from tests.api.openapi_contract import Contract, load_schema, operations

@@ -2,8 +2,7 @@
 
 import pytest
 
-from automations.actions import ACTIONS
-from automations.definition import ACTION_TYPES, validate_definition
+from automations.definition import validate_definition
 from automations.models import Automation
 from automations.services import automation_create
 from config.errors import ValidationFailed
@@ -134,10 +133,6 @@ def test_validation_uses_a_bounded_number_of_queries(tenant, django_assert_max_n
     # module (+ fields), target module (+ fields), templates, members.
     with django_assert_max_num_queries(6):
         validate_definition(workspace=tenant.workspace, data={**VALID, "actions": actions})
-
-
-def test_every_executable_action_type_has_a_validator():
-    assert set(ACTION_TYPES) == set(ACTIONS)
 
 
 def test_nothing_is_written_when_validation_fails(tenant):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from automations.runtime.notifications import notification_create
+from automations.notifications import notification_create
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from automations.models import Automation, Notification
-from automations.runtime.notifications import notification_create
+from automations.notifications import notification_create
 from tests.factories import make_record
 from tests.runtime.support import drain, make_automation, runs_of
 

@@ -25,7 +25,7 @@ from schemathesis.checks import load_all_checks
 from schemathesis.config import SchemathesisConfig
 
 from automations.models import Run
-from automations.runtime.notifications import notification_create
+from automations.notifications import notification_create
 from automations.services import email_template_create
 from records.services import field_create, module_create
 from tests.factories import make_record

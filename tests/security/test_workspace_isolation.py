@@ -24,7 +24,7 @@ from rest_framework.test import APIClient
 from accounts.models import Membership
 from accounts.services import membership_ensure
 from automations.models import Automation, EmailTemplate, Notification, Run
-from automations.runtime.notifications import notification_create
+from automations.notifications import notification_create
 from automations.services import email_template_create
 from records.models import Record
 from records.services import field_create, module_create

@@ -1,5 +1,5 @@
 from automations.models import Notification
-from automations.runtime.notifications import notification_create
+from automations.notifications import notification_create
 
 
 def _notify(tenant, title="Deal won", link="", user=None):
