@@ -19,7 +19,7 @@ from django.utils import timezone
 from automations.engine.schedule import describe_cron, next_runs
 from automations.models import ActionRun, Automation, Run
 from automations.trigger_types import SCHEDULE, WEBHOOK
-from config.timestamps import iso
+from primitives.timestamps import iso
 
 NEXT_RUNS_PREVIEW = 5
 _SENSITIVE_HEADER_PARTS = (

@@ -15,7 +15,7 @@ from accounts.models import Membership, Workspace
 from config import sqlrows
 from config.api.errors import ApiError, ValidationFailed
 from config.api.parsers import enforce_json_policy
-from config.timestamps import iso
+from primitives.timestamps import iso
 from records.fieldtypes import FieldValueError, clean_value
 from records.models import Field, Module, Record
 from records.selectors import module_fields

@@ -39,7 +39,7 @@ from automations import signing
 from automations.actions.base import Action, ActionContext, ActionError
 from automations.engine.templates import format_datetime
 from automations.netguard import GuardedManager
-from config.jsonpolicy import made_storable
+from primitives.jsonpolicy import made_storable
 
 CONNECT_TIMEOUT = 3.0
 DEFAULT_TIMEOUT = 30.0

@@ -9,7 +9,7 @@ from accounts.models import Membership
 from automations import links
 from automations.actions.base import Action, ActionContext, ActionError
 from automations.runtime.notifications import notification_create
-from config.user_ids import user_id_value
+from primitives.user_ids import user_id_value
 
 
 class SendNotification(Action):

@@ -46,9 +46,9 @@ from config.api.views import (
     json_object,
     reject_unknown_keys,
 )
-from config.numbers import shown
 from config.rows import value_rows
-from config.timestamps import MomentError, MomentOutOfRange, iso, parse_instant
+from primitives.numbers import shown
+from primitives.timestamps import MomentError, MomentOutOfRange, iso, parse_instant
 from records.fieldtypes import FieldValueError, clean_value
 from records.models import Record
 from records.selectors import module_fields, record_get

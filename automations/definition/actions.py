@@ -31,7 +31,7 @@ from automations.definition.common import (
 from automations.engine.durations import validate_delay
 from automations.netguard import host_refusal
 from automations.trigger_types import RECORD_DELETED
-from config.user_ids import user_id_value
+from primitives.user_ids import user_id_value
 
 MAX_ACTIONS = 50
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

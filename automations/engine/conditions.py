@@ -47,8 +47,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from config.numbers import NumberError, NumberOutOfRange, parse_number, shown
-from config.timestamps import MomentError, MomentOutOfRange, parse_moment
+from primitives.numbers import NumberError, NumberOutOfRange, parse_number, shown
+from primitives.timestamps import MomentError, MomentOutOfRange, parse_moment
 
 OPERATORS: tuple[str, ...] = (
     "equals",

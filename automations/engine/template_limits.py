@@ -21,7 +21,7 @@ from typing import Any
 
 from liquid.exceptions import FilterArgumentError
 
-from config.numbers import LIMIT as NUMBER_LIMIT
+from primitives.numbers import LIMIT as NUMBER_LIMIT
 
 # The largest text one template may produce, and any text a filter may make on the way. The
 # same as the API's largest request body (1 MB): a rendered value is never bigger than a whole

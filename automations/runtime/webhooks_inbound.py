@@ -21,9 +21,9 @@ from automations.models import Automation, InboundDelivery, Run
 from automations.ratelimit import limit_inbound_webhook
 from automations.runtime.runs import chain_for, run_create, trigger_data_for
 from automations.trigger_types import WEBHOOK
-from config import jsonpolicy
 from config.api.errors import ApiError
 from config.api.parsers import enforce_json_policy, refusal
+from primitives import jsonpolicy
 
 # Never stored in a run's trigger_data (templates and logs would show them).
 HIDDEN_HEADERS = frozenset(

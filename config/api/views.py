@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Workspace
 from config.api.errors import ValidationFailed
-from config.numbers import shown
+from primitives.numbers import shown
 
 
 class WorkspaceAPIView(APIView):
