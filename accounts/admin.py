@@ -33,7 +33,7 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
     @admin.display(description="Members", ordering="_members")
     def member_count(self, obj: Workspace) -> int:
-        return obj._members
+        return obj._members  # type: ignore[attr-defined]  # annotated by get_queryset
 
     def get_readonly_fields(self, request: HttpRequest, obj: Workspace | None = None):
         # The slug is in session cookies and API clients' config: fixed once created.

@@ -12,9 +12,11 @@ not depend on Redis.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 import unicodedata
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -84,26 +86,31 @@ class Attempt:
         self._now = time.time()
         self.retry_after = 0
         for key, rate in self._limits:
-            result = _guard.call(
-                lambda key=key, rate=rate: hit(key, rate, now=self._now), when_down=_OPEN
-            )
+            result = _guard.call(functools.partial(hit, key, rate, now=self._now), when_down=_OPEN)
             self.retry_after = max(self.retry_after, result.retry_after)
 
     def give_back(self) -> None:
         for key, rate in self._limits:
-            _guard.call(lambda key=key, rate=rate: unhit(key, rate, now=self._now), when_down=None)
+            _guard.call(functools.partial(unhit, key, rate, now=self._now), when_down=None)
 
 
 def _seconds(wait: int) -> str:
     return "1 second" if wait == 1 else f"{wait} seconds"
 
 
-class ThrottledLoginMixin:
+# What the mixin is mixed into, for the type checker (at run time it is a plain mixin).
+if TYPE_CHECKING:
+    _LoginForm = AuthenticationForm
+else:
+    _LoginForm = object
+
+
+class ThrottledLoginMixin(_LoginForm):
     """For Django's authentication forms: refuse while over a limit, count each failure."""
 
     request: HttpRequest | None
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         username = self.data.get("username", "") or ""
         attempt = Attempt(self.request, username)
         if attempt.retry_after:

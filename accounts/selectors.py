@@ -1,6 +1,6 @@
 import hmac
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import OuterRef, Subquery
 
 from accounts.models import ApiKey, Membership, Workspace, hash_api_key
@@ -35,7 +35,7 @@ def api_key_by_plain(plain: str) -> ApiKey | None:
     return key
 
 
-def membership_for_user(user: AbstractBaseUser, slug: str | None = None) -> Membership | None:
+def membership_for_user(user: User, slug: str | None = None) -> Membership | None:
     """The user's membership of the workspace `slug` (of their first one when no slug is
     given), with its workspace; None if there is none, and for an inactive user, who keeps no
     access anywhere."""
@@ -47,14 +47,14 @@ def membership_for_user(user: AbstractBaseUser, slug: str | None = None) -> Memb
     return memberships.order_by("id").first()
 
 
-def membership_current(user: AbstractBaseUser, slug: str | None) -> Membership | None:
+def membership_current(user: User, slug: str | None) -> Membership | None:
     """The membership a signed-in user acts with: of the workspace chosen in the session if
     they still belong to it, else of their first workspace. Read on every request, so a user
     removed from a workspace loses it (and a demoted one their rights) on the next one."""
     return (membership_for_user(user, slug) if slug else None) or membership_for_user(user)
 
 
-def workspace_for_user(user: AbstractBaseUser, slug: str | None = None) -> Workspace | None:
+def workspace_for_user(user: User, slug: str | None = None) -> Workspace | None:
     membership = membership_for_user(user, slug)
     return membership.workspace if membership else None
 

@@ -54,7 +54,8 @@ class AutomationAdminForm(forms.ModelForm):
         fields = ("workspace", *DEFINITION_FIELDS)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         workspace = data.get("workspace") or getattr(self.instance, "workspace", None)
         if workspace is None or self.errors:
             return data
@@ -344,7 +345,8 @@ class EmailTemplateAdminForm(forms.ModelForm):
         fields = ("workspace", "name", "subject", "body")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         workspace = data.get("workspace") or getattr(self.instance, "workspace", None)
         if workspace is None or self.errors:
             return data

@@ -64,7 +64,7 @@ def refusal(ip: IPAddress) -> str | None:
     """Why a connection to `ip` is refused, or None if it is a public unicast address."""
     inner = embedded_ipv4(ip)
     candidates: list[IPAddress] = [ip] if inner is None else [inner]
-    if inner is not None and ip.ipv4_mapped is None:
+    if inner is not None and isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
         # A translation prefix (NAT64, 6to4, Teredo, IPv4-compatible) must itself be public too;
         # an IPv4-mapped address is simply its IPv4 address. The address itself is judged
         # first, so that ::1 is named as IPv6's loopback, not as the IPv4 "0.0.0.1" that the

@@ -20,7 +20,7 @@ from automations.engine.schedule import describe_cron, next_runs
 from automations.models import ActionRun, Automation, Run
 from automations.redaction import redacted_trigger_data
 from automations.trigger_types import SCHEDULE, WEBHOOK
-from config.timestamps import iso
+from primitives.timestamps import iso
 
 NEXT_RUNS_PREVIEW = 5
 

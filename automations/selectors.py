@@ -5,14 +5,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Field, Model, QuerySet
 
 from accounts.models import Workspace
 from automations.models import ActionRun, Automation, EmailTemplate, Run
 from automations.runtime import matching
 from records.models import Module
+
+
+def _column(model: type[Model], name: str) -> str:
+    """The database column of a concrete field of `model` ("pk": its primary key's)."""
+    field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+    return cast(str, cast("Field[Any, Any]", field).column)
 
 
 def automations_for(
@@ -152,13 +159,12 @@ def run_total(
     # formatted by hand from the models' metadata (a few string joins per request) instead of
     # being compiled by the ORM.
     quote = connection.ops.quote_name
-    run = Run._meta
-    automation = Automation._meta
-    column = {f: quote(run.get_field(f).column) for f in ("automation", "status", "created_at")}
+    column = {f: quote(_column(Run, f)) for f in ("automation", "status", "created_at")}
+    automation_pk = quote(_column(Automation, "pk"))
     conditions = [
-        f"{column['automation']} = (SELECT {quote(automation.pk.column)} "  # noqa: S608
-        f"FROM {quote(automation.db_table)} WHERE {quote(automation.pk.column)} = %s "
-        f"AND {quote(automation.get_field('workspace').column)} = %s)"
+        f"{column['automation']} = (SELECT {automation_pk} "  # noqa: S608
+        f"FROM {quote(Automation._meta.db_table)} WHERE {automation_pk} = %s "
+        f"AND {quote(_column(Automation, 'workspace'))} = %s)"
     ]
     params: list = [automation_id, workspace.id]
     if status:
@@ -167,7 +173,7 @@ def run_total(
     if since is not None:
         conditions.append(f"{column['created_at']} >= %s")
         params.append(since)
-    sql = f"SELECT COUNT(*) FROM {quote(run.db_table)} WHERE {' AND '.join(conditions)}"  # noqa: S608
+    sql = f"SELECT COUNT(*) FROM {quote(Run._meta.db_table)} WHERE {' AND '.join(conditions)}"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()[0]
@@ -185,7 +191,7 @@ def action_run_rows(run_ids: Sequence[str], *, fields: Sequence[str]) -> list[di
     # A page's 50 ids as one array parameter: the ORM's IN (%s, ... %s) cost three times as
     # much to build and bind as the query took to run. Served by action_run_unique.
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(ActionRun._meta.get_field(f).column) for f in fields)
+    columns = ", ".join(quote(_column(ActionRun, f)) for f in fields)
     table = quote(ActionRun._meta.db_table)
     sql = (
         f"SELECT {columns} FROM {table} WHERE {quote('run_id')} = ANY(%s) "  # noqa: S608

@@ -7,13 +7,11 @@ that a busy machine slows both sides alike. Every load loop is bounded in count 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -23,12 +21,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.faults.procs import await_condition, free_port
+from devtools.processes import (
+    Service,
+    await_condition,
+    celery_worker,
+    free_port,
+    gunicorn,
+    rss_kb,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-CELERY = str(Path(sys.executable).with_name("celery"))
-GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 NOOP_KEY = "bench:noop"
 
 
@@ -487,40 +490,13 @@ def insert_logs(*, automation_ids: list[str], workspace_id: int, count: int, day
 
 
 # ---------------------------------------------------------------------------------------------
-# Processes
+# Processes (started, watched and stopped by devtools.processes, as the fault tests' are)
 
 
-def _stop(process: subprocess.Popen, *, timeout: float = 30.0) -> None:
-    """SIGTERM (warm shutdown), then SIGKILL to the process group we started."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            text = (task / "children").read_text().split()
-            found.extend(int(c) for c in text)
-    except OSError:
-        pass
-    return found
-
-
-def rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+@functools.cache
+def log_dir() -> Path:
+    """One folder for this benchmark run's process logs."""
+    return Path(tempfile.mkdtemp(prefix="bench-logs-"))
 
 
 class Worker:
@@ -531,9 +507,7 @@ class Worker:
     def __init__(self, *, concurrency: int = 2, extra_env: dict[str, str] | None = None):
         self.concurrency = concurrency
         self.extra_env = extra_env or {}
-        self.name = f"bench-{uuid.uuid4().hex[:8]}@%h"
-        self.process: subprocess.Popen | None = None
-        self.log = tempfile.NamedTemporaryFile(prefix="bench-worker-", suffix=".log", delete=False)
+        self.service: Service | None = None
 
     def __enter__(self) -> Worker:
         self.start()
@@ -543,28 +517,14 @@ class Worker:
         self.stop()
 
     def start(self) -> None:
-        command = [
-            CELERY,
-            "-A",
-            "config",
-            "worker",
-            "--pool=prefork",
-            f"--concurrency={self.concurrency}",
-            "--include=bench.tasks",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            f"--hostname={self.name}",
-        ]
-        self.process = subprocess.Popen(
-            command,
-            cwd=ROOT,
+        self.service = celery_worker(
+            f"bench-worker-{uuid.uuid4().hex[:8]}",
             env=child_env(**self.extra_env),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+            log_dir=log_dir(),
+            concurrency=self.concurrency,
+            loglevel="WARNING",
+            include=["bench.tasks"],
+        ).start()
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         """Until every pool process exists and a no-op task has gone through."""
@@ -592,7 +552,7 @@ class Worker:
         return sum(1 for item in redis.lrange(NOOP_KEY, 0, -1) if item.decode().startswith(marker))
 
     def children(self) -> list[int]:
-        return _children(self.process.pid) if self.process else []
+        return self.service.children() if self.service else []
 
     def idle(self) -> bool:
         """Nothing left to do: no task running or reserved in the worker (asked over Celery's
@@ -612,15 +572,14 @@ class Worker:
         return sum(rss_kb(pid) for pid in self.children())
 
     def stop(self) -> None:
-        if self.process is not None:
-            _stop(self.process)
-            self.process = None
+        if self.service is not None:
+            self.service.stop(timeout=30)
+            self.service = None
 
     def tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(Path(self.log.name).read_text().splitlines()[-lines:])
-        except OSError:
+        if self.service is None:
             return ""
+        return "\n".join(self.service.log_text().splitlines()[-lines:])
 
 
 class Gunicorn:
@@ -628,45 +587,34 @@ class Gunicorn:
     product's URLs plus one bare DRF endpoint) and the README's production worker settings."""
 
     def __init__(self, *, workers: int = 4, extra_env: dict[str, str] | None = None):
-        self.workers = workers
-        self.extra_env = extra_env or {}
         self.port = free_port()
-        self.process: subprocess.Popen | None = None
-        self.log = tempfile.NamedTemporaryFile(prefix="bench-web-", suffix=".log", delete=False)
+        self.service = gunicorn(
+            f"bench-web-{uuid.uuid4().hex[:8]}",
+            env=child_env(DJANGO_SETTINGS_MODULE="bench.settings", **(extra_env or {})),
+            log_dir=log_dir(),
+            port=self.port,
+            workers=workers,
+            threads=None,
+        )
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> Gunicorn:
-        env = child_env(DJANGO_SETTINGS_MODULE="bench.settings", **self.extra_env)
-        self.process = subprocess.Popen(
-            [
-                GUNICORN,
-                "config.wsgi",
-                f"--bind=127.0.0.1:{self.port}",
-                f"--workers={self.workers}",
-                "--worker-class=sync",
-                "--log-level=warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        self.service.start()
         await_condition(self._up, timeout=60, message="gunicorn")
         return self
 
     def _up(self) -> bool:
         import requests
 
-        if self.process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited:\n{Path(self.log.name).read_text()[-2000:]}")
+        if not self.service.alive:
+            raise RuntimeError(f"gunicorn exited:\n{self.service.log_text(2000)}")
         try:
             return requests.get(f"{self.base}/bench/bare-anon", timeout=2).status_code == 200
         except requests.RequestException:
             return False
 
     def __exit__(self, *exc: Any) -> None:
-        _stop(self.process)
+        self.service.stop(timeout=30)

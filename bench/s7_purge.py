@@ -10,7 +10,7 @@ side is done, and the deleted logs are put back before the next round.
 
 from __future__ import annotations
 
-import subprocess
+import sys
 import time
 
 from bench.common import (
@@ -18,13 +18,14 @@ from bench.common import (
     Config,
     Figure,
     Result,
-    _stop,
     await_condition,
     child_env,
     ensure_history,
+    log_dir,
     median,
 )
 from bench.s2_throughput import engine_rate, setup_flow
+from devtools.processes import Service
 
 PURGE = "from automations.runtime.retention import purge; print(purge())"
 # Logs the purge has deleted when S2's measurement starts beside it (two of its batches).
@@ -56,16 +57,10 @@ def wal_since(start: dict[str, int]) -> dict[str, int]:
 
 def rate_beside_purge(flow, run_count: int, stored, before: int) -> tuple[float, int]:
     """S2's engine rate while the purge deletes, and how many logs it deleted meanwhile."""
-    import sys
-
-    purge = subprocess.Popen(
-        [sys.executable, "manage.py", "shell", "-c", PURGE],
-        cwd=ROOT,
-        env=child_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    purge = Service(
+        "bench-purge", [sys.executable, "manage.py", "shell", "-c", PURGE], env=child_env(),
+        log_dir=log_dir(), cwd=ROOT,
+    ).start()  # fmt: skip
     try:
         # Measure once it is deleting: not while it starts up, nor while it walks the first
         # pages of the table, which hold the history's newest logs (none old enough).
@@ -77,7 +72,7 @@ def rate_beside_purge(flow, run_count: int, stored, before: int) -> tuple[float,
         )
         rate = engine_rate(flow, run_count)
     finally:
-        _stop(purge, timeout=10)
+        purge.stop(timeout=10)
     return rate, before - stored.count()
 
 

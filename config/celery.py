@@ -27,7 +27,8 @@ def _close_old_connections(task=None, **kwargs) -> None:
 def _commit_without_waiting_for_the_disk(**kwargs) -> None:
     """In worker processes (pool processes inherit this), every PostgreSQL connection commits
     asynchronously when settings.AUTOMATIONS_WORKER_ASYNC_COMMIT is on: a run's execution
-    then does not wait for the WAL flush (a tenth of a worker's time in benchmark S2)."""
+    then does not wait for the WAL flush (what that saves: bench/README.md, "Notes from
+    measurements")."""
     from django.conf import settings
     from django.db.backends.signals import connection_created
 

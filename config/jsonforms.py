@@ -1,4 +1,4 @@
-"""The JSON policy (config/jsonpolicy.py) for Django form fields: the admin's JSON fields.
+"""The JSON policy (primitives/jsonpolicy.py) for Django form fields: the admin's JSON fields.
 
 Django's forms.JSONField parses with json.loads: a deep value raised RecursionError (a 500, also
 when the form was only re-displayed), and NaN or 1e400 were accepted, then refused by
@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.fields import InvalidJSONInput, JSONString
 
-from config import jsonpolicy
+from primitives import jsonpolicy
 
 
 class PolicyJSONField(forms.JSONField):

@@ -107,7 +107,7 @@ def enforce(key: str, rate_setting: str | None, what: str, *, guard: FailOpen) -
     """Raise DRF's Throttled (429, Retry-After, `rate_limited`) when `key` is over the rate.
     `guard` lets the request through while the cache is unreachable."""
     rate = parse_rate(rate_setting)
-    if rate is None:
+    if rate is None or rate_setting is None:
         return
     result = guard.call(lambda: hit(key, rate), when_down=Hit(allowed=True, count=0, retry_after=0))
     if not result.allowed:

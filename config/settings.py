@@ -1,6 +1,7 @@
 """Settings, all read from the environment (see README "Settings")."""
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -114,7 +115,9 @@ REDIS_URL = env_str("REDIS_URL", "")
 BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES: dict[str, dict[str, Any]] = {
+        "default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}
+    }
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
 else:
     # The embedded broker: a folder that worker, beat and web share; nothing to install.

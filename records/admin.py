@@ -9,6 +9,7 @@ from django.db.models import Count, Q, TextField
 from django.db.models.functions import Cast
 from django.http import HttpRequest
 
+from accounts.requests import signed_in_user
 from config.errors import DomainError, ValidationFailed
 from config.jsonforms import JSON_POLICY_OVERRIDES
 from records.models import Field, Module, Record
@@ -42,11 +43,11 @@ class ModuleAdmin(admin.ModelAdmin):
 
     @admin.display(description="Fields", ordering="_fields")
     def field_count(self, obj: Module) -> int:
-        return obj._fields
+        return obj._fields  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description="Records", ordering="_records")
     def record_count(self, obj: Module) -> int:
-        return obj._records
+        return obj._records  # type: ignore[attr-defined]  # annotated by get_queryset
 
 
 @admin.register(Field)
@@ -66,7 +67,8 @@ class RecordAdminForm(forms.ModelForm):
         fields = ("module", "values")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         module = data.get("module") or (self.instance.module if self.instance.pk else None)
         values = data.get("values")
         if module is None or values is None:
@@ -115,18 +117,18 @@ class RecordAdmin(admin.ModelAdmin):
             before = Record.objects.get(pk=obj.pk)
             # Keys removed in the editor clear those fields, as a null would in the API.
             data = {**dict.fromkeys(before.values), **obj.values}
-            saved = record_update(record=before, data=data, actor=request.user)
+            saved = record_update(record=before, data=data, actor=signed_in_user(request))
         else:
-            saved = record_create(module=obj.module, data=obj.values, actor=request.user)
+            saved = record_create(module=obj.module, data=obj.values, actor=signed_in_user(request))
         for attr in ("pk", "workspace_id", "values", "created_by_id", "created_at", "updated_at"):
             setattr(obj, attr, getattr(saved, attr))
 
     def delete_model(self, request: HttpRequest, obj: Record) -> None:
-        record_delete(record=obj, actor=request.user)
+        record_delete(record=obj, actor=signed_in_user(request))
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         for record in queryset.select_related("module", "module__workspace"):
             try:
-                record_delete(record=record, actor=request.user)
+                record_delete(record=record, actor=signed_in_user(request))
             except DomainError:
                 pass  # deleted meanwhile: the outcome is the same

@@ -12,15 +12,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
-from config.numbers import NumberError, json_number, parse_number, shown
-from config.timestamps import (
+from primitives.numbers import NumberError, json_number, parse_number, shown
+from primitives.timestamps import (
     MomentError,
     MomentOutOfRange,
     iso,
     parse_instant,
     parse_moment,
 )
-from config.user_ids import user_id_value
+from primitives.user_ids import user_id_value
 
 MAX_TEXT_LENGTH = 10_000
 _email = EmailValidator()
@@ -33,7 +33,7 @@ class FieldValueError(ValueError):
 
 
 def _number(value: Any) -> int | float:
-    # The bounds (15 significant digits, below 10^15) and why: config/numbers.py.
+    # The bounds (15 significant digits, below 10^15) and why: primitives/numbers.py.
     try:
         return json_number(parse_number(value))
     except NumberError as err:
@@ -133,7 +133,7 @@ def _reference(value: Any) -> str:
 
 
 def _user(value: Any) -> int:
-    # The one rule of config.user_ids: ASCII digits within bigint ("١٢" is not user 12, and
+    # The one rule of primitives.user_ids: ASCII digits within bigint ("١٢" is not user 12, and
     # 5,000 digits are not a user either), quoted cut short.
     user_id = user_id_value(value)
     if user_id is None:

@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from accounts.models import Membership, Workspace
 from config.api.parsers import enforce_json_policy
 from config.errors import DomainError, ValidationFailed
-from config.timestamps import iso
+from primitives.timestamps import iso
 from records.fieldtypes import FieldValueError, clean_value
 from records.models import Field, Module, Record
 from records.selectors import module_fields

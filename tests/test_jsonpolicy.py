@@ -1,4 +1,4 @@
-"""config/jsonpolicy.py: the one JSON policy, on its own (no database, no Django)."""
+"""primitives/jsonpolicy.py: the one JSON policy, on its own (no database, no Django)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config import jsonpolicy
-from config.jsonpolicy import MAX_DEPTH, JSONRefused
+from primitives import jsonpolicy
+from primitives.jsonpolicy import MAX_DEPTH, JSONRefused
 
 
 def _refused(text: str) -> JSONRefused:

@@ -1,9 +1,9 @@
-"""config.timestamps.iso: the API's, snapshots' and templates' one timestamp format."""
+"""primitives.timestamps.iso: the API's, snapshots' and templates' one timestamp format."""
 
 from datetime import UTC, datetime, timedelta, timezone
 
 from automations.engine.templates import format_datetime
-from config.timestamps import iso
+from primitives.timestamps import iso
 
 
 def test_aware_times_are_written_in_utc_to_the_second():

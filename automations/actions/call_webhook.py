@@ -49,7 +49,7 @@ from automations.definition.common import (
 )
 from automations.engine.templates import format_datetime
 from automations.netguard import GuardedManager, host_refusal
-from config.jsonpolicy import made_storable
+from primitives.jsonpolicy import made_storable
 
 CONNECT_TIMEOUT = 3.0
 DEFAULT_TIMEOUT = 30.0

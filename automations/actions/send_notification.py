@@ -18,7 +18,7 @@ from automations.definition.common import (
     unknown_keys,
 )
 from automations.notifications import notification_create
-from config.user_ids import user_id_value
+from primitives.user_ids import user_id_value
 
 
 class SendNotification(Action):

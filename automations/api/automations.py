@@ -46,7 +46,7 @@ from config.api.views import (
 )
 from config.errors import DomainError, ValidationFailed
 from config.rows import value_rows
-from config.timestamps import iso
+from primitives.timestamps import iso
 from records.fieldtypes import FieldValueError, clean_value
 from records.models import Module, Record
 from records.selectors import module_fields, record_get

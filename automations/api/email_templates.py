@@ -19,7 +19,7 @@ from config.api.openapi import errors, page_parameters
 from config.api.pagination import page_params, paginate
 from config.api.views import WorkspaceAPIView, envelope, json_object, workspace_auth
 from config.errors import not_found
-from config.timestamps import iso
+from primitives.timestamps import iso
 
 TEMPLATES_TAG = "email templates"
 

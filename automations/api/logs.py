@@ -32,9 +32,9 @@ from config.api.openapi import COMMON, data_of, errors, page_parameters
 from config.api.pagination import PageParams, page_params, paginate
 from config.api.views import WorkspaceAPIView, envelope, workspace_auth
 from config.errors import ValidationFailed, not_found
-from config.numbers import shown
 from config.rows import value_rows
-from config.timestamps import MomentError, MomentOutOfRange, parse_instant
+from primitives.numbers import shown
+from primitives.timestamps import MomentError, MomentOutOfRange, parse_instant
 
 
 def _log_or_404(automation: Automation, log_id: str) -> Run:

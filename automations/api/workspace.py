@@ -19,7 +19,7 @@ from accounts.models import Workspace
 from automations import signing
 from config.api.openapi import COMMON, errors
 from config.api.views import WorkspaceAPIView, envelope, workspace_auth
-from config.timestamps import iso
+from primitives.timestamps import iso
 
 _WORKSPACE_ENVELOPE = inline_serializer(
     "WorkspaceEnvelope",

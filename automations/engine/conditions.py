@@ -10,9 +10,9 @@ Typing rules (``field_types`` maps a field key to one of ``FIELD_TYPES``):
 * number: both sides compare as ``decimal.Decimal``, so ``"50000"`` equals ``50000`` and
   ``50000.0``; floats go through ``repr`` so ``0.1`` is exactly ``Decimal("0.1")``. Booleans are
   not numbers. Surrounding whitespace is allowed in numeric strings. Numbers past the bounds of
-  ``config.numbers`` (15 significant digits, below 10^15) are not numbers here either: a value
+  ``primitives.numbers`` (15 significant digits, below 10^15) are not numbers here either: a value
   at save is refused, a record's value compares as text and never orders.
-* Dates outside years 1 to 9999 in UTC (``config.timestamps``) are not dates, the same way.
+* Dates outside years 1 to 9999 in UTC (``primitives.timestamps``) are not dates, the same way.
 * date / datetime: ISO 8601 strings, ``date`` or ``datetime`` objects. Naive datetimes are UTC.
   Two datetimes compare as instants; when either side is a date (or the field is a ``date``
   field), both compare on their UTC calendar date.
@@ -47,8 +47,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from config.numbers import NumberError, NumberOutOfRange, parse_number, shown
-from config.timestamps import MomentError, MomentOutOfRange, parse_moment
+from primitives.numbers import NumberError, NumberOutOfRange, parse_number, shown
+from primitives.timestamps import MomentError, MomentOutOfRange, parse_moment
 
 OPERATORS: tuple[str, ...] = (
     "equals",

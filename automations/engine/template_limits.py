@@ -21,7 +21,7 @@ from typing import Any
 
 from liquid.exceptions import FilterArgumentError
 
-from config.numbers import LIMIT as NUMBER_LIMIT
+from primitives.numbers import LIMIT as NUMBER_LIMIT
 
 # The largest text one template may produce, and any text a filter may make on the way. The
 # same as the API's largest request body (1 MB): a rendered value is never bigger than a whole
@@ -45,7 +45,7 @@ MAX_WORK = 5_000_000
 # template may walk is more than any real config needs; 100,000 empty iterations take ~0.2 s.
 MAX_LOOP_ITERATIONS = 10 * MAX_ITEMS
 # The largest magnitude a number may have in or out of a numeric filter: the bound of every
-# number a user gives (config.numbers says why 10^15). It also caps the cost of integer
+# number a user gives (primitives.numbers says why 10^15). It also caps the cost of integer
 # arithmetic (repeated ``times`` can otherwise build numbers with millions of digits).
 MAX_NUMBER = int(NUMBER_LIMIT)
 # The longest number written as text that a filter reads ("1e1000000" is short but infinite;
@@ -236,7 +236,7 @@ def _looks_numeric(text: str) -> bool:
     return bool(text) and all(ch in "0123456789+-.eE_ " for ch in text)
 
 
-# Deeper than any config a person writes (save validation stops at config.jsonpolicy's 64);
+# Deeper than any config a person writes (save validation stops at primitives.jsonpolicy's 64);
 # a deeper one, stored around that validation, is logged as this placeholder rather than
 # walked, so that logging or previewing it cannot crash too.
 MAX_LOGGED_DEPTH = 64

@@ -49,9 +49,9 @@ from liquid.static_analysis import Variable
 
 from automations.engine import template_limits as limits
 from automations.engine.template_filters import filter_call_problems, guard_filters
-from config.jsonpolicy import MAX_DEPTH as JSON_MAX_DEPTH
-from config.jsonpolicy import TOO_DEEP as JSON_TOO_DEEP
-from config.timestamps import MomentError, iso, parse_moment
+from primitives.jsonpolicy import MAX_DEPTH as JSON_MAX_DEPTH
+from primitives.jsonpolicy import TOO_DEEP as JSON_TOO_DEEP
+from primitives.timestamps import MomentError, iso, parse_moment
 
 TEMPLATE_ROOTS: frozenset[str] = frozenset(
     {"record", "previous", "user", "now", "webhook", "trigger"}

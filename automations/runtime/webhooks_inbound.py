@@ -22,9 +22,9 @@ from automations.ratelimit import limit_inbound_webhook
 from automations.redaction import stored_headers
 from automations.runtime.runs import chain_for, run_create, trigger_data_for
 from automations.trigger_types import WEBHOOK
-from config import jsonpolicy
 from config.api.parsers import enforce_json_policy, refusal
 from config.errors import DomainError
+from primitives import jsonpolicy
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ def unread_notifications(context: template.Context) -> int:
 
     request = context.get("request")
     workspace = getattr(request, "workspace", None)
-    if workspace is None or not request.user.is_authenticated:
+    if request is None or workspace is None or not request.user.is_authenticated:
         return 0
     return notification_unread_count(user=request.user, workspace=workspace)
 
@@ -38,7 +38,7 @@ def workspaces_of_user(context: template.Context) -> list:
     request = context.get("request")
     if request is None or not request.user.is_authenticated:
         return []
-    return user_workspaces(request)
+    return user_workspaces(request.user)
 
 
 @register.filter

@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -13,7 +13,7 @@ from accounts import roles
 from accounts.models import ApiKey, Membership
 from accounts.services import api_key_create, api_key_revoke
 from automations import signing
-from automations.web.layout import workspace_view
+from automations.web.layout import WorkspaceRequest, workspace_view
 
 
 class ApiKeyForm(forms.Form):
@@ -22,7 +22,7 @@ class ApiKeyForm(forms.Form):
     )
 
 
-def _keys(request: HttpRequest):
+def _keys(request: WorkspaceRequest):
     # A key stops working once its user is inactive or left the workspace
     # (accounts.selectors.api_key_by_plain): the list says so rather than "active".
     member = Membership.objects.filter(
@@ -36,7 +36,7 @@ def _keys(request: HttpRequest):
     )
 
 
-def _listed(request: HttpRequest) -> list[ApiKey]:
+def _listed(request: WorkspaceRequest) -> list[ApiKey]:
     keys = list(_keys(request))
     for key in keys:
         key.may_revoke = roles.may_revoke_key(role=request.role, user_id=request.user.pk, key=key)
@@ -44,7 +44,7 @@ def _listed(request: HttpRequest) -> list[ApiKey]:
 
 
 @workspace_view
-def api_key_list(request: HttpRequest) -> HttpResponse:
+def api_key_list(request: WorkspaceRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST if request.method == "POST" else None)
     plain_key = None
     status = 200
@@ -78,7 +78,7 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
 
 @workspace_view
 @require_POST
-def api_key_revoke_view(request: HttpRequest, key_id: int) -> HttpResponse:
+def api_key_revoke_view(request: WorkspaceRequest, key_id: int) -> HttpResponse:
     key = _keys(request).filter(pk=key_id).first()
     if key is None:
         raise Http404("No such API key")
@@ -93,7 +93,7 @@ def api_key_revoke_view(request: HttpRequest, key_id: int) -> HttpResponse:
 
 @workspace_view
 @require_POST
-def webhook_secret_rotate_view(request: HttpRequest) -> HttpResponse:
+def webhook_secret_rotate_view(request: WorkspaceRequest) -> HttpResponse:
     if not roles.may_manage_workspace(request.role):
         raise PermissionDenied("Only owners and admins of the workspace may rotate its secret.")
     signing.rotate(workspace=request.workspace)

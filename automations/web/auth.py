@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.login_throttle import THROTTLED, ThrottledAuthenticationForm
+from accounts.requests import SignedInRequest
 from accounts.selectors import workspace_for_user
 from automations.web.layout import SESSION_KEY, safe_next, workspace_view
 
@@ -37,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def switch_workspace(request: HttpRequest) -> HttpResponse:
+def switch_workspace(request: SignedInRequest) -> HttpResponse:
     slug = request.POST.get("workspace", "")
     workspace = workspace_for_user(request.user, slug) if slug else None
     if workspace is None:

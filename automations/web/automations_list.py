@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -14,7 +14,7 @@ from automations.services import automation_delete, automation_set_enabled
 from automations.trigger_types import FIELD_CHANGED, SCHEDULE, TRIGGER_TYPES, WEBHOOK
 from automations.web.builder import automation_or_404
 from automations.web.builder_state import TRIGGER_LABELS
-from automations.web.layout import safe_next, workspace_view
+from automations.web.layout import WorkspaceRequest, safe_next, workspace_view
 from records.selectors import modules_for
 
 PER_PAGE = 25
@@ -34,7 +34,7 @@ def trigger_summary(automation: Automation) -> str:
 
 
 @workspace_view
-def automation_list(request: HttpRequest) -> HttpResponse:
+def automation_list(request: WorkspaceRequest) -> HttpResponse:
     module = request.GET.get("module", "")
     enabled = request.GET.get("enabled", "")
     trigger_type = request.GET.get("trigger_type", "")
@@ -68,7 +68,7 @@ def automation_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _set_enabled(request: HttpRequest, automation_id: str, enabled: bool) -> HttpResponse:
+def _set_enabled(request: WorkspaceRequest, automation_id: str, enabled: bool) -> HttpResponse:
     automation = automation_or_404(request, automation_id)
     automation_set_enabled(automation=automation, enabled=enabled)
     state = "enabled" if enabled else "disabled"
@@ -78,18 +78,18 @@ def _set_enabled(request: HttpRequest, automation_id: str, enabled: bool) -> Htt
 
 @workspace_view
 @require_POST
-def automation_enable(request: HttpRequest, automation_id: str) -> HttpResponse:
+def automation_enable(request: WorkspaceRequest, automation_id: str) -> HttpResponse:
     return _set_enabled(request, automation_id, True)
 
 
 @workspace_view
 @require_POST
-def automation_disable(request: HttpRequest, automation_id: str) -> HttpResponse:
+def automation_disable(request: WorkspaceRequest, automation_id: str) -> HttpResponse:
     return _set_enabled(request, automation_id, False)
 
 
 @workspace_view
-def automation_delete_view(request: HttpRequest, automation_id: str) -> HttpResponse:
+def automation_delete_view(request: WorkspaceRequest, automation_id: str) -> HttpResponse:
     automation = automation_or_404(request, automation_id)
     if request.method == "POST":
         automation_delete(automation=automation)

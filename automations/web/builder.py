@@ -21,8 +21,8 @@ from automations.services import automation_create, automation_update
 from automations.trigger_types import MODULE_TRIGGERS, PREVIOUS_TRIGGERS, TRIGGER_TYPES
 from automations.web import builder_state as bs
 from automations.web.layout import workspace_view
-from config import jsonpolicy
 from config.errors import ValidationFailed
+from primitives import jsonpolicy
 
 # Keys the builder form owns itself (name, description) or must never set (enabled: the API's
 # rule is that saving a change disables; enabling is a separate, explicit step).

@@ -6,20 +6,30 @@ authentication reads too, so the builder and the API always act in the same work
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import Membership, Workspace
+from accounts.requests import SignedInRequest
 from accounts.selectors import membership_current
 
 SESSION_KEY = "workspace_slug"
 
 
-def current_membership(request: HttpRequest) -> Membership | None:
+class WorkspaceRequest(SignedInRequest):
+    """The request a `workspace_view` sees: a signed-in user's, with the workspace they act in
+    and their role there (for accounts.roles). Only a type: the wrapper sets the two."""
+
+    workspace: Workspace
+    role: str
+
+
+def current_membership(request: SignedInRequest) -> Membership | None:
     """The session's workspace if the user still belongs to it, else their first one."""
     membership = membership_current(request.user, request.session.get(SESSION_KEY))
     if membership is not None and request.session.get(SESSION_KEY) != membership.workspace.slug:
@@ -27,8 +37,8 @@ def current_membership(request: HttpRequest) -> Membership | None:
     return membership
 
 
-def user_workspaces(request: HttpRequest) -> list[Workspace]:
-    memberships = Membership.objects.filter(user=request.user).select_related("workspace")
+def user_workspaces(user: User) -> list[Workspace]:
+    memberships = Membership.objects.filter(user=user).select_related("workspace")
     return [m.workspace for m in memberships.order_by("workspace__name", "workspace_id")]
 
 
@@ -39,12 +49,14 @@ def workspace_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        membership = current_membership(request)
+        # login_required let only a signed-in user through.
+        member_request = cast(WorkspaceRequest, request)
+        membership = current_membership(member_request)
         if membership is None:
             return render(request, "web/no_workspace.html", status=403)
-        request.workspace = membership.workspace
-        request.role = membership.role
-        return view(request, *args, **kwargs)
+        member_request.workspace = membership.workspace
+        member_request.role = membership.role
+        return view(member_request, *args, **kwargs)
 
     return wrapper
 

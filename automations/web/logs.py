@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -12,7 +12,7 @@ from automations.runtime.runs import CONDITION_FAILED
 from automations.runtime.runs import run_retry as run_retry_service
 from automations.selectors import runs_for
 from automations.web.builder import automation_or_404
-from automations.web.layout import workspace_view
+from automations.web.layout import WorkspaceRequest, workspace_view
 from config.errors import DomainError
 
 PER_PAGE = 25
@@ -26,7 +26,7 @@ IN_PROGRESS = {
 }
 
 
-def _run_or_404(request: HttpRequest, run_id: str) -> Run:
+def _run_or_404(request: WorkspaceRequest, run_id: str) -> Run:
     run = (
         Run.objects.filter(workspace=request.workspace, pk=run_id)
         .select_related("automation", "automation__module", "triggered_by")
@@ -39,7 +39,7 @@ def _run_or_404(request: HttpRequest, run_id: str) -> Run:
 
 
 @workspace_view
-def automation_logs(request: HttpRequest, automation_id: str) -> HttpResponse:
+def automation_logs(request: WorkspaceRequest, automation_id: str) -> HttpResponse:
     automation = automation_or_404(request, automation_id)
     status = request.GET.get("status", "")
     runs = runs_for(automation, status=status if status in Run.Status.values else None)
@@ -61,7 +61,9 @@ def automation_logs(request: HttpRequest, automation_id: str) -> HttpResponse:
 
 
 @workspace_view
-def run_detail(request: HttpRequest, run_id: str, automation_id: str | None = None) -> HttpResponse:
+def run_detail(
+    request: WorkspaceRequest, run_id: str, automation_id: str | None = None
+) -> HttpResponse:
     run = _run_or_404(request, run_id)
     if automation_id is not None and run.automation_id != automation_id:
         raise Http404("No such run of this automation")
@@ -101,7 +103,7 @@ def _pending_actions(run: Run) -> list[dict]:
 
 @workspace_view
 @require_POST
-def run_retry(request: HttpRequest, run_id: str) -> HttpResponse:
+def run_retry(request: WorkspaceRequest, run_id: str) -> HttpResponse:
     run = _run_or_404(request, run_id)
     try:
         retried = run_retry_service(run=run, user=request.user)

@@ -1,7 +1,7 @@
 """The signed-in user's notifications in the current workspace."""
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -13,12 +13,12 @@ from automations.runtime.notifications import (
     notifications_for,
     notifications_mark_all_read,
 )
-from automations.web.layout import safe_next, workspace_view
+from automations.web.layout import WorkspaceRequest, safe_next, workspace_view
 
 PER_PAGE = 25
 
 
-def _notification_or_404(request: HttpRequest, notification_id: int) -> Notification:
+def _notification_or_404(request: WorkspaceRequest, notification_id: int) -> Notification:
     found = notifications_for(user=request.user, workspace=request.workspace).filter(
         pk=notification_id
     )
@@ -29,7 +29,7 @@ def _notification_or_404(request: HttpRequest, notification_id: int) -> Notifica
 
 
 @workspace_view
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: WorkspaceRequest) -> HttpResponse:
     notifications = notifications_for(user=request.user, workspace=request.workspace)
     show = request.GET.get("show", "all")
     if show == "unread":
@@ -49,20 +49,20 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @workspace_view
 @require_POST
-def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+def notification_read(request: WorkspaceRequest, notification_id: int) -> HttpResponse:
     notification_mark_read(notification=_notification_or_404(request, notification_id))
     return redirect(safe_next(request, request.POST.get("next"), reverse("web:notifications")))
 
 
 @workspace_view
 @require_POST
-def notification_read_all(request: HttpRequest) -> HttpResponse:
+def notification_read_all(request: WorkspaceRequest) -> HttpResponse:
     notifications_mark_all_read(user=request.user, workspace=request.workspace)
     return redirect("web:notifications")
 
 
 @workspace_view
-def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
+def notification_open(request: WorkspaceRequest, notification_id: int) -> HttpResponse:
     """Follow a notification's link, marking it read; only same-site paths are followed here
     (the page links to other sites directly, so this is no open redirect)."""
     notification = _notification_or_404(request, notification_id)

@@ -1,6 +1,6 @@
 """A form per module, built from its fields; records.services does the real validation."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -88,8 +88,10 @@ class RecordForm(forms.Form):
             if isinstance(form_field, forms.ChoiceField) and record is not None:
                 current = initial_value(field, record.values.get(field.key))
                 # A value outside today's choices (an old option, an old record) stays visible.
-                if current and current not in {str(c[0]) for c in form_field.choices}:
-                    form_field.choices = [*form_field.choices, (current, current)]
+                # A ChoiceField's choices read back as a list of (value, label) pairs.
+                choices = cast(list[tuple[Any, Any]], form_field.choices)
+                if current and current not in {str(c[0]) for c in choices}:
+                    form_field.choices = [*choices, (current, current)]
             self.fields[field.key] = form_field
 
     def record_data(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from automations.models import Automation, Run
 from automations.runtime.runs import run_manual
 from automations.trigger_types import MANUAL
-from automations.web.layout import workspace_view
+from automations.web.layout import WorkspaceRequest, workspace_view
 from automations.web.record_forms import RecordForm, member_choices
 from config.errors import DomainError, ValidationFailed
 from records.api import filter_records
@@ -32,14 +32,14 @@ PER_PAGE = 25
 LIST_COLUMNS = 5
 
 
-def _module_or_404(request: HttpRequest, slug: str) -> Module:
+def _module_or_404(request: WorkspaceRequest, slug: str) -> Module:
     module = module_get(workspace=request.workspace, slug=slug)
     if module is None:
         raise Http404("No such module")
     return module
 
 
-def _record_or_404(request: HttpRequest, module: Module, record_id: str) -> Record:
+def _record_or_404(request: WorkspaceRequest, module: Module, record_id: str) -> Record:
     record = record_get(workspace=request.workspace, record_id=record_id, module=module)
     if record is None:
         raise Http404("No such record")
@@ -68,7 +68,9 @@ def _display_rows(record: Record, fields: list[Field], labels: dict[str, Any]) -
     return rows
 
 
-def _labels(request: HttpRequest, records: list[Record], fields: list[Field]) -> dict[str, Any]:
+def _labels(
+    request: WorkspaceRequest, records: list[Record], fields: list[Field]
+) -> dict[str, Any]:
     """Members by id and referenced records by id, each fetched once for a whole page."""
     ref_keys = [f.key for f in fields if f.type == Field.Type.REFERENCE]
     ref_ids = {r.values.get(k) for r in records for k in ref_keys} - {None, ""}
@@ -82,7 +84,7 @@ def _labels(request: HttpRequest, records: list[Record], fields: list[Field]) ->
 
 
 @workspace_view
-def module_list(request: HttpRequest) -> HttpResponse:
+def module_list(request: WorkspaceRequest) -> HttpResponse:
     modules = list(modules_for(request.workspace))
     counts = {
         m.pk: m.records.count()  # a handful of modules: one small count each
@@ -96,7 +98,7 @@ def module_list(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_view
-def record_list(request: HttpRequest, module: str) -> HttpResponse:
+def record_list(request: WorkspaceRequest, module: str) -> HttpResponse:
     mod = _module_or_404(request, module)
     fields = module_fields(mod)
     search = request.GET.get("q", "").strip()
@@ -123,7 +125,7 @@ def record_list(request: HttpRequest, module: str) -> HttpResponse:
 
 
 @workspace_view
-def record_new(request: HttpRequest, module: str) -> HttpResponse:
+def record_new(request: WorkspaceRequest, module: str) -> HttpResponse:
     mod = _module_or_404(request, module)
     fields = module_fields(mod)
     form = RecordForm(request.POST if request.method == "POST" else None, module=mod, fields=fields)
@@ -144,8 +146,9 @@ def record_new(request: HttpRequest, module: str) -> HttpResponse:
 
 
 @workspace_view
-def record_edit(request: HttpRequest, module: str, record_id: str) -> HttpResponse:
+def record_edit(request: WorkspaceRequest, module: str, record_id: str) -> HttpResponse:
     mod = _module_or_404(request, module)
+    record: Record | None
     if request.method != "POST":
         record = _record_or_404(request, mod, record_id)
         form = RecordForm(None, module=mod, fields=module_fields(mod), record=record)
@@ -183,7 +186,7 @@ def record_edit(request: HttpRequest, module: str, record_id: str) -> HttpRespon
 
 
 @workspace_view
-def record_delete_view(request: HttpRequest, module: str, record_id: str) -> HttpResponse:
+def record_delete_view(request: WorkspaceRequest, module: str, record_id: str) -> HttpResponse:
     mod = _module_or_404(request, module)
     record = _record_or_404(request, mod, record_id)
     if request.method == "POST":
@@ -204,7 +207,7 @@ def record_delete_view(request: HttpRequest, module: str, record_id: str) -> Htt
     )
 
 
-def manual_automations(request: HttpRequest, module: Module) -> list[Automation]:
+def manual_automations(request: WorkspaceRequest, module: Module) -> list[Automation]:
     return list(
         Automation.objects.filter(
             workspace=request.workspace, module=module, trigger_type=MANUAL, enabled=True
@@ -213,7 +216,7 @@ def manual_automations(request: HttpRequest, module: Module) -> list[Automation]
 
 
 @workspace_view
-def record_detail(request: HttpRequest, module: str, record_id: str) -> HttpResponse:
+def record_detail(request: WorkspaceRequest, module: str, record_id: str) -> HttpResponse:
     mod = _module_or_404(request, module)
     record = _record_or_404(request, mod, record_id)
     fields = module_fields(mod)
@@ -240,7 +243,7 @@ def record_detail(request: HttpRequest, module: str, record_id: str) -> HttpResp
 @workspace_view
 @require_POST
 def record_run_manual(
-    request: HttpRequest, module: str, record_id: str, automation_id: str
+    request: WorkspaceRequest, module: str, record_id: str, automation_id: str
 ) -> HttpResponse:
     mod = _module_or_404(request, module)
     record = _record_or_404(request, mod, record_id)
@@ -257,7 +260,7 @@ def record_run_manual(
 
 
 @workspace_view
-def record_shortlink(request: HttpRequest, module: str, record_id: str) -> HttpResponse:
+def record_shortlink(request: WorkspaceRequest, module: str, record_id: str) -> HttpResponse:
     """`/deals/rec_...` (the seed's notification links) opens the record page."""
     mod = _module_or_404(request, module)
     _record_or_404(request, mod, record_id)

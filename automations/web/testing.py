@@ -4,17 +4,17 @@ It shows each condition with the record's actual value and whether it passed, an
 rendered as it would run.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from automations.models import Automation
 from automations.trigger_types import FIELD_CHANGED, MODULE_TRIGGERS, PREVIOUS_TRIGGERS
 from automations.web.builder import automation_or_404
 from automations.web.builder_state import OPERATOR_LABELS
-from automations.web.layout import workspace_view
+from automations.web.layout import WorkspaceRequest, workspace_view
 from automations.web.record_forms import reference_choices
 from config.errors import DomainError
 from records.selectors import module_fields, record_get
@@ -37,13 +37,13 @@ class DryRunForm(forms.Form):
             for name in ("record", "record_id", "changed_field", "previous_value"):
                 del self.fields[name]
             return
-        self.fields["record"].choices = [
+        self._choice_field("record").choices = [
             ("", "Choose a record…"),
             *reference_choices(automation.workspace, module.slug),
         ]
         if automation.trigger_type in PREVIOUS_TRIGGERS:
             fields = module_fields(module)
-            self.fields["changed_field"].choices = [
+            self._choice_field("changed_field").choices = [
                 ("", "No change (use the record as it is)"),
                 *((f.key, f.label) for f in fields),
             ]
@@ -53,8 +53,12 @@ class DryRunForm(forms.Form):
             del self.fields["changed_field"]
             del self.fields["previous_value"]
 
+    def _choice_field(self, name: str) -> forms.ChoiceField:
+        return cast(forms.ChoiceField, self.fields[name])
+
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.automation.module is None:
             return data
         record_id = (data.get("record_id") or "").strip() or data.get("record")
@@ -96,7 +100,7 @@ def _flatten(evaluated: Any, depth: int = 0) -> list[dict[str, Any]]:
 
 
 @workspace_view
-def automation_test(request: HttpRequest, automation_id: str) -> HttpResponse:
+def automation_test(request: WorkspaceRequest, automation_id: str) -> HttpResponse:
     from automations.dryrun import dry_run
 
     automation = automation_or_404(request, automation_id)
@@ -105,10 +109,12 @@ def automation_test(request: HttpRequest, automation_id: str) -> HttpResponse:
     error = None
     if request.method == "POST" and form.is_valid():
         record = form.cleaned_data.get("record_obj")
+        module = automation.module
         snapshot = None
-        if record is not None:
-            record.module = automation.module
-            snapshot = record_snapshot(record, module_fields(automation.module))
+        # The form finds a record only for an automation on a module.
+        if record is not None and module is not None:
+            record.module = module
+            snapshot = record_snapshot(record, module_fields(module))
         try:
             result = dry_run(
                 automation=automation,

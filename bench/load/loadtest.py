@@ -45,7 +45,7 @@ sys.path.insert(0, str(BASE_DIR))
 import psycopg  # noqa: E402
 import requests  # noqa: E402
 
-from tests.faults.procs import (  # noqa: E402
+from devtools.processes import (  # noqa: E402
     PostgresCluster,
     RedisServer,
     Services,

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from config.errors import ValidationFailed
-from config.numbers import shown
+from primitives.numbers import shown
 
 DEFAULT_PER_PAGE = 25
 MAX_PER_PAGE = 100

@@ -1,4 +1,4 @@
-"""The API's JSON parser: DRF's, with the service's one JSON policy (config/jsonpolicy.py).
+"""The API's JSON parser: DRF's, with the service's one JSON policy (primitives/jsonpolicy.py).
 
 Text that is not JSON stays DRF's 400 invalid_json; JSON the policy refuses (nesting deeper
 than the bound, NaN/Infinity/1e400, integers beyond Python's digit limit, NUL or lone
@@ -15,8 +15,8 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from config import jsonpolicy
 from config.errors import DomainError, ValidationFailed
+from primitives import jsonpolicy
 
 
 def refusal(err: jsonpolicy.JSONRefused, *, under: str = "") -> DomainError:

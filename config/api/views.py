@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from accounts.authentication import WorkspaceAuth
 from accounts.models import Workspace
 from config.errors import ValidationFailed
-from config.numbers import shown
+from primitives.numbers import shown
 
 
 class WorkspaceAPIView(APIView):

@@ -12,8 +12,8 @@ from standardwebhooks import Webhook
 from werkzeug import Response
 
 from automations.signing import current_secret
+from devtools.processes import await_condition
 from tests.factories import make_record
-from tests.faults.procs import await_condition
 from tests.runtime.support import drain, make_automation, runs_of
 
 pytestmark = pytest.mark.django_db

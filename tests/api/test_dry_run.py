@@ -546,7 +546,7 @@ def test_a_value_the_field_refuses_previews_as_the_error_the_run_gets(api, tenan
 
 
 def test_a_definition_stored_too_deep_previews_as_an_error_not_a_500(api, tenant):
-    # Save validation refuses such a body now (config.jsonpolicy); one stored before that, or
+    # Save validation refuses such a body now (primitives.jsonpolicy); one stored before that, or
     # written around it (the 500 nested lists), must still answer the dry run with the
     # run's own clean failure.
     automation = create(

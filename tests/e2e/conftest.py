@@ -10,7 +10,7 @@ from kombu import pools
 from automations.runtime import matching
 from automations.runtime.relay import relay
 from config.celery import app as celery_app
-from tests.faults.procs import await_condition, free_port
+from devtools.processes import await_condition, free_port
 
 
 @pytest.fixture(scope="session")

@@ -15,9 +15,9 @@ from automations.models import Run
 from automations.runtime import handover
 from automations.runtime.relay import relay
 from config.celery import app as celery_app
+from devtools.processes import RedisServer, Services, await_condition, celery_worker, service_env
 from tests.e2e.conftest import reset_broker_connections
 from tests.factories import make_record
-from tests.faults.procs import RedisServer, Services, await_condition, celery_worker, service_env
 from tests.runtime.support import make_automation, subprocess_database_url
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -125,7 +125,7 @@ OPS: dict[str, Callable[[Any, Any], bool]] = {
     "greater_than": operator.gt,
     "less_than": operator.lt,
 }
-# Numbers inside the bounds every number is read with (config/numbers.py): at most 15
+# Numbers inside the bounds every number is read with (primitives/numbers.py): at most 15
 # significant digits and 15 decimal places, below 10^15. A float made from such a decimal
 # repr()s back to it (DBL_DIG), so it stays inside too.
 DECIMALS = st.builds(

@@ -17,8 +17,8 @@ from automations.engine.templates import (
     render_string,
     render_value,
 )
-from config import jsonpolicy
-from config.jsonpolicy import MAX_DEPTH as JSON_MAX_DEPTH
+from primitives import jsonpolicy
+from primitives.jsonpolicy import MAX_DEPTH as JSON_MAX_DEPTH
 
 NOW = dt.datetime(2024, 1, 17, 10, 0, tzinfo=dt.UTC)
 RECORD = {

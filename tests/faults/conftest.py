@@ -1,5 +1,5 @@
 """Fixtures for the fault tests: a Redis of the test's own, Celery workers and beat as
-subprocesses (tests.faults.procs), a slow local webhook receiver, and an audit of every write
+subprocesses (devtools.processes), a slow local webhook receiver, and an audit of every write
 to the records table, made by a database trigger, so a database action applied twice cannot
 hide behind an idempotent value.
 
@@ -28,8 +28,7 @@ from automations.runtime import handover, matching
 from automations.runtime.periodic import setup_periodic_tasks
 from automations.runtime.runs import trigger_data_for
 from config.celery import app as celery_app
-from tests.e2e.conftest import reset_broker_connections
-from tests.faults.procs import (
+from devtools.processes import (
     RedisServer,
     Service,
     Services,
@@ -38,6 +37,7 @@ from tests.faults.procs import (
     celery_worker,
     service_env,
 )
+from tests.e2e.conftest import reset_broker_connections
 from tests.runtime.support import make_automation, subprocess_database_url
 
 

@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 
 from automations.models import Run
-from tests.faults.procs import await_condition
+from devtools.processes import await_condition
 from tests.runtime.support import make_automation
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -12,7 +12,7 @@ from accounts import throttling
 from automations import ratelimit
 from automations.runtime import matching
 from automations.services import automation_create, automation_set_enabled
-from tests.faults.procs import free_port
+from devtools.processes import free_port
 
 pytestmark = pytest.mark.django_db
 

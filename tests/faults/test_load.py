@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.faults.procs import BASE_DIR, PostgresCluster, RedisServer
+from devtools.processes import BASE_DIR, PostgresCluster, RedisServer
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
 

@@ -18,8 +18,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from automations.models import ActionRun, Run
+from devtools.processes import await_condition
 from tests.factories import make_record
-from tests.faults.procs import await_condition
 from tests.runtime.support import make_automation
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]

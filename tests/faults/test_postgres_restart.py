@@ -21,8 +21,7 @@ from collections import Counter
 import psycopg
 import pytest
 
-from tests.faults.conftest import Receiver
-from tests.faults.procs import (
+from devtools.processes import (
     BASE_DIR,
     PostgresCluster,
     RedisServer,
@@ -33,6 +32,7 @@ from tests.faults.procs import (
     manage,
     service_env,
 )
+from tests.faults.conftest import Receiver
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
 

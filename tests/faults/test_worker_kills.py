@@ -17,8 +17,8 @@ import time
 import pytest
 
 from automations.models import ActionRun, Run
+from devtools.processes import await_condition, socket_owner
 from tests.factories import make_record
-from tests.faults.procs import await_condition, socket_owner
 from tests.runtime.support import make_automation
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]

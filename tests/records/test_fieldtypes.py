@@ -65,7 +65,7 @@ def test_select_rejects_unknown_option_naming_the_options():
         clean_value("select", "medium", options=["low", "high"])
 
 
-# Number bounds (config/numbers.py): 15 significant digits, 15 decimal places, below 10^15.
+# Number bounds (primitives/numbers.py): 15 significant digits, 15 decimal places, below 10^15.
 @pytest.mark.parametrize(
     ("value", "stored"),
     [
@@ -141,7 +141,7 @@ def test_the_first_and_last_moments_are_kept_with_four_digit_years():
     assert clean_value("date", "0001-01-01T05:00:00+04:00") == "0001-01-01"
 
 
-# A user field reads ids by the one rule of config.user_ids (send_notification's too).
+# A user field reads ids by the one rule of primitives.user_ids (send_notification's too).
 @pytest.mark.parametrize(
     "value",
     ["١٢", "²", "9" * 30, 10**30, "9" * 5000, 1.5, -3, True],

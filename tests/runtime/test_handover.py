@@ -15,7 +15,7 @@ from django.conf import settings
 from redis import connection as redis_connection
 
 from automations.runtime import handover
-from tests.faults.procs import await_condition
+from devtools.processes import await_condition
 
 pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="the ready list needs Redis")
 

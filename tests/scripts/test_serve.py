@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.procs import BASE_DIR, await_condition, free_port
+from devtools.processes import BASE_DIR, await_condition, free_port
 
 pytestmark = pytest.mark.slow
 

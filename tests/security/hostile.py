@@ -4,7 +4,7 @@ the admin, the inbound webhook endpoint), so a new payload is tried everywhere a
 Each payload is JSON text to splice where a value goes (`body_with`), and, where a person could
 type it into a form's text input, that text (`typed`).
 
-`refused` payloads break the JSON policy (config/jsonpolicy.py): every entrance must answer
+`refused` payloads break the JSON policy (primitives/jsonpolicy.py): every entrance must answer
 them with a clear 400 / form error and store nothing. The others are valid JSON whose values are
 extreme (huge numeric strings, dates at the ends of the calendar): they may be accepted or
 refused by the field's rules, but never with a 500.

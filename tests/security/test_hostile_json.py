@@ -21,7 +21,7 @@ from standardwebhooks import Webhook
 
 from automations.runtime import matching
 from automations.services import email_template_create
-from config import jsonpolicy
+from primitives import jsonpolicy
 from records.services import field_create, module_create
 from tests.factories import make_record
 from tests.runtime.support import make_automation

@@ -1,3 +1,6 @@
+from typing import cast
+
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
@@ -45,5 +48,7 @@ class Command(BaseCommand):
         if ws_created:
             self.stderr.write(f"Created workspace {ws.slug}")
         if user_created:
-            self.stderr.write(f"Created user {user.email} (set a password with changepassword)")
+            # user_get_or_create makes Django's User (AUTH_USER_MODEL), which has an email.
+            email_shown = cast(User, user).email
+            self.stderr.write(f"Created user {email_shown} (set a password with changepassword)")
         self.stdout.write(plain)

@@ -13,8 +13,8 @@ trillion (no amount, quantity or score comes near), and spreadsheets keep 15 dig
   double, and an automation computing `{{record.value | times: 1.1}}` must be able to store it.
 - Written with more than MAX_TEXT characters is refused: nobody means 5,000 digits.
 
-Unbounded, `1e1000000` turned into a million-digit integer (23 s of CPU) and `"9" * 5000` could
-not be written as JSON (a 500): every check here works on the digits as parsed, never on the
+Without the bounds, `1e1000000` becomes a million-digit integer (23 s of CPU) and `"9" * 5000`
+cannot be written as JSON (a 500): every check here works on the digits as parsed, never on the
 value expanded.
 """
 

@@ -1,7 +1,8 @@
-"""Real processes a fault test (or the load command) starts itself, on 127.0.0.1 and free ports:
-a Redis server, a PostgreSQL cluster, Celery workers and beat, gunicorn. Nothing here touches
-the machine's shared services; every process is in its own process group, so SIGKILL takes a
-Celery worker's pool children with it, and every log goes to a file a failing test can print.
+"""Real processes a test, a benchmark or the load command starts itself, on 127.0.0.1 and free
+ports: a Redis server, a PostgreSQL cluster, Celery workers and beat, gunicorn. Nothing here
+touches the machine's shared services; every process is in its own process group, so SIGKILL
+takes a Celery worker's pool children with it, and every log goes to a file a failing test can
+print.
 
 No Django imports: bench/load uses this module from a plain Python process.
 """
@@ -17,11 +18,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+BASE_DIR = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
@@ -54,6 +55,28 @@ def await_condition(
         if tick is not None:
             tick()
         time.sleep(interval)
+
+
+def children_of(pid: int) -> list[int]:
+    """Pids of the direct children of `pid`, whichever of its threads forked them."""
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found.extend(int(child) for child in (task / "children").read_text().split())
+    except OSError:
+        pass
+    return found
+
+
+def rss_kb(pid: int) -> int:
+    """Resident memory of process `pid` in KiB (0 once it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def socket_owner(local_port: int, pids: list[int]) -> int | None:
@@ -148,12 +171,7 @@ class Service:
         """Pids of the direct children (a Celery prefork worker's pool processes)."""
         if not self.alive:
             return []
-        pid = self.process.pid  # type: ignore[union-attr]
-        try:
-            text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-        except OSError:
-            return []
-        return [int(p) for p in text.split()]
+        return children_of(self.process.pid)  # type: ignore[union-attr]
 
     def kill_child(self, pid: int) -> None:
         """SIGKILL one pool process; the parent lives on and forks a replacement."""
@@ -234,8 +252,16 @@ def service_env(*, database_url: str, redis_url: str, **overrides: Any) -> dict[
 
 
 def celery_worker(
-    name: str, *, env: dict[str, str], log_dir: Path, concurrency: int = 2, loglevel: str = "INFO"
+    name: str,
+    *,
+    env: dict[str, str],
+    log_dir: Path,
+    concurrency: int = 2,
+    loglevel: str = "INFO",
+    include: Sequence[str] = (),
 ) -> Service:
+    """`celery -A config worker` with a prefork pool of `concurrency` processes; `include`
+    loads more task modules (the benchmark's no-op task)."""
     return Service(
         name,
         [
@@ -246,6 +272,7 @@ def celery_worker(
             "--pool=prefork",
             "-c",
             str(concurrency),
+            *(f"--include={module}" for module in include),
             "-n",
             f"{name}-{os.getpid()}@%h",
             "--without-gossip",
@@ -277,7 +304,21 @@ def celery_beat(name: str, *, env: dict[str, str], log_dir: Path) -> Service:
     )
 
 
-def gunicorn(name: str, *, env: dict[str, str], log_dir: Path, port: int, workers: int) -> Service:
+def gunicorn(
+    name: str,
+    *,
+    env: dict[str, str],
+    log_dir: Path,
+    port: int,
+    workers: int,
+    threads: int | None = 4,
+) -> Service:
+    """The web app under gunicorn on 127.0.0.1:`port`: `threads` threads per worker
+    (gthread), or sync workers with `threads=None`, as the benchmark's API figures use."""
+    if threads is None:
+        worker_class = ["--worker-class", "sync"]
+    else:
+        worker_class = ["--worker-class", "gthread", "--threads", str(threads), "--timeout", "60"]
     return Service(
         name,
         [
@@ -287,12 +328,7 @@ def gunicorn(name: str, *, env: dict[str, str], log_dir: Path, port: int, worker
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "--timeout",
-            "60",
+            *worker_class,
             "--log-level",
             "warning",
         ],

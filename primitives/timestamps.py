@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import overload
 
 
+@overload
+def iso(value: datetime) -> str: ...
+@overload
+def iso(value: None) -> None: ...
+@overload
+def iso(value: datetime | None) -> str | None: ...
 def iso(value: datetime | None) -> str | None:
     """ISO 8601 in UTC to the second with `Z` (the seed's format: `2026-03-01T09:00:00Z`);
     naive datetimes are taken as UTC; None stays None."""
