@@ -5,7 +5,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -197,7 +197,7 @@ def _send(
     record: dict,
     previous: dict | None,
     changed_fields: list[str],
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     cause: dict | None,
     fields: list[Field],
 ) -> None:
@@ -219,7 +219,7 @@ def record_create(
     *,
     module: Module,
     data: Mapping[str, Any],
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     cause: dict | None = None,
 ) -> Record:
     fields = module_fields(module)
@@ -256,7 +256,7 @@ def record_update(
     *,
     record: Record,
     data: Mapping[str, Any],
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     cause: dict | None = None,
     locked: bool = False,
 ) -> Record:
@@ -318,7 +318,7 @@ def records_bulk_update(
     module: Module,
     records_or_filter: QuerySet | Iterable[Record | str] | Mapping[str, Any] | Q,
     data: Mapping[str, Any],
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     cause: dict | None = None,
 ) -> int:
     """Apply the same `data` to many records of `module`; returns how many records changed.
@@ -368,7 +368,7 @@ def _bulk_update_batch(
     scope: QuerySet,
     ids: list[str],
     cleaned: Mapping[str, Any],
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     cause: dict | None,
 ) -> int:
     now = timezone.now()
@@ -406,7 +406,7 @@ def _bulk_update_batch(
 
 @transaction.atomic
 def record_delete(
-    *, record: Record, actor: AbstractBaseUser | None = None, cause: dict | None = None
+    *, record: Record, actor: User | None = None, cause: dict | None = None
 ) -> None:
     module = record.module
     fields = module_fields(module)

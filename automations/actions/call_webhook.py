@@ -32,8 +32,8 @@ from typing import Any
 import requests
 import urllib3
 from django.conf import settings
-from requests_hardened import Config  # type: ignore[import-untyped]
-from requests_hardened.ip_filter import InvalidIPAddress  # type: ignore[import-untyped]
+from requests_hardened import Config
+from requests_hardened.ip_filter import InvalidIPAddress
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 

@@ -1,6 +1,3 @@
-from typing import cast
-
-from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
@@ -48,7 +45,6 @@ class Command(BaseCommand):
         if ws_created:
             self.stderr.write(f"Created workspace {ws.slug}")
         if user_created:
-            # user_get_or_create makes Django's User (AUTH_USER_MODEL), which has an email.
-            email_shown = cast(User, user).email
+            email_shown = user.email
             self.stderr.write(f"Created user {email_shown} (set a password with changepassword)")
         self.stdout.write(plain)
