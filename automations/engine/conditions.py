@@ -47,38 +47,36 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from automations.engine.operators import (
+    CHANGE_OPERATORS,
+    FIELD_TYPES,
+    NO_VALUE_OPERATORS,
+    NULLABLE_VALUE_OPERATORS,
+    OPERATORS,
+    ORDER_OPERATORS,
+    RULE,
+    STRING_OPERATORS,
+)
 from config.numbers import NumberError, NumberOutOfRange, parse_number, shown
 from config.timestamps import MomentError, MomentOutOfRange, parse_moment
 
-OPERATORS: tuple[str, ...] = (
-    "equals",
-    "not_equals",
-    "contains",
-    "not_contains",
-    "starts_with",
-    "ends_with",
-    "greater_than",
-    "less_than",
+__all__ = [
+    "CHANGE_OPERATORS",
+    "FIELD_TYPES",
+    "NO_VALUE_OPERATORS",
+    "NULLABLE_VALUE_OPERATORS",
+    "OPERATORS",
+    "ORDER_OPERATORS",
+    "STRING_OPERATORS",
+    "ConditionError",
+    "ConditionsResult",
+    "count_leaves",
+    "evaluate_conditions",
+    "evaluate_leaf",
     "is_empty",
-    "is_not_empty",
-    "changed",
-    "changed_to",
-    "changed_from",
-)
-NO_VALUE_OPERATORS: frozenset[str] = frozenset({"is_empty", "is_not_empty", "changed"})
-CHANGE_OPERATORS: frozenset[str] = frozenset({"changed", "changed_to", "changed_from"})
-# Operators for which ``"value": null`` is meaningful ("is empty" / "was cleared").
-NULLABLE_VALUE_OPERATORS: frozenset[str] = frozenset(
-    {"equals", "not_equals", "changed_to", "changed_from"}
-)
-ORDER_OPERATORS: frozenset[str] = frozenset({"greater_than", "less_than"})
-STRING_OPERATORS: frozenset[str] = frozenset(
-    {"contains", "not_contains", "starts_with", "ends_with"}
-)
+    "validate_conditions",
+]
 
-FIELD_TYPES: frozenset[str] = frozenset(
-    {"text", "number", "date", "datetime", "boolean", "select", "email", "url", "reference", "user"}
-)
 # Fields every record has, whatever its module declares.
 SYSTEM_FIELD_TYPES: Mapping[str, str] = {
     "id": "reference",
@@ -91,9 +89,6 @@ MAX_GROUP_DEPTH = 5
 LEAF_KEYS = frozenset({"field", "operator", "value"})
 GROUP_KEYS = ("all", "any")
 
-# Types where a string/order operator makes no sense, rejected at save time.
-_NON_STRING_TYPES = frozenset({"number", "date", "datetime", "boolean"})
-_ORDERED_TYPES = frozenset({"number", "date", "datetime"})
 _EXACT_TYPES = frozenset({"reference", "user"})
 
 _INVALID = object()
@@ -636,12 +631,7 @@ def _leaf_semantic_errors(
 
 
 def _operator_misfit(operator: str, field_type: str) -> str | None:
-    if operator in STRING_OPERATORS and field_type in _NON_STRING_TYPES:
-        return f"operator '{operator}' does not apply to {field_type} fields"
-    if operator in ORDER_OPERATORS and field_type in FIELD_TYPES:
-        if field_type not in _ORDERED_TYPES:
-            return f"operator '{operator}' applies only to number, date and datetime fields"
-    return None
+    return RULE[operator].misfit(field_type)
 
 
 def _value_type_error(value: Any, field_type: str) -> str | None:
