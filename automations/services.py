@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Workspace
 from automations import selectors
-from automations.definition import enabled_problems, validate_definition
+from automations.definition import DEFINITION_FIELDS, enabled_problems, validate_definition
 from automations.definition.common import type_name, unknown_keys
 from automations.engine.schedule import next_run_after
 from automations.engine.templates import validate_template_value
@@ -24,17 +24,6 @@ from automations.models import Automation, AutomationVersion, EmailTemplate
 from automations.trigger_types import FIELD_CHANGED, SCHEDULE, WEBHOOK
 from config.api.errors import ApiError, ValidationFailed
 from records.models import Module
-
-# The parts of a definition an update may replace (plus "enabled").
-DEFINITION_PARTS = (
-    "name",
-    "description",
-    "trigger",
-    "conditions",
-    "actions",
-    "error_handling",
-    "timezone",
-)
 
 
 def invalidate_automation_cache(workspace_id: int) -> None:
@@ -75,7 +64,7 @@ def automation_definition(automation: Automation) -> dict[str, Any]:
 
 def _versioned(definition: Mapping[str, Any]) -> dict[str, Any]:
     # History records what runs execute; the secret stays out of it.
-    return {key: definition.get(key) for key in DEFINITION_PARTS}
+    return {key: definition.get(key) for key in DEFINITION_FIELDS}
 
 
 def _same_json(a: Any, b: Any) -> bool:
@@ -136,7 +125,7 @@ def _actor(user: Any) -> Any:
 @transaction.atomic
 def automation_create(*, workspace: Workspace, user: Any, data: Mapping[str, Any]) -> Automation:
     """Validate and store a new automation (disabled unless `data` says "enabled": true)."""
-    cleaned = validate_definition(workspace=workspace, data=data)
+    cleaned = validate_definition(workspace=workspace, data=data).as_json()
     automation = Automation(workspace=workspace, created_by=_actor(user), version=1)
     _apply_definition(automation, cleaned)
     automation.enabled = cleaned["enabled"]
@@ -153,14 +142,8 @@ def automation_create(*, workspace: Workspace, user: Any, data: Mapping[str, Any
 
 
 _UPDATE_FIELDS = [
-    "name",
-    "description",
+    *DEFINITION_FIELDS,
     "enabled",
-    "trigger",
-    "conditions",
-    "actions",
-    "error_handling",
-    "timezone",
     "trigger_type",
     "module",
     "watched_field",
@@ -224,7 +207,9 @@ def automation_update(*, automation: Automation, user: Any, data: Mapping[str, A
     new_type = merged["trigger"].get("type") if isinstance(merged["trigger"], Mapping) else None
     if new_type != WEBHOOK and "webhook_secret" not in data:
         merged.pop("webhook_secret", None)  # a secret belongs to the webhook trigger it signed
-    cleaned = validate_definition(workspace=locked.workspace, data=merged, instance=locked)
+    cleaned = validate_definition(
+        workspace=locked.workspace, data=merged, instance=locked
+    ).as_json()
 
     changed = not _same_json(_versioned(cleaned), _versioned(current)) or (
         cleaned.get("webhook_secret", "") != locked.webhook_secret

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Workspace
 from automations import links
+from automations.definition.model import definition_of
 from automations.models import Automation, Notification, Run
 
 logger = logging.getLogger(__name__)
@@ -100,8 +101,8 @@ def _notify_run_failed(*, run_id: str, tripped: bool) -> None:
         # Its circuit breaker has tripped, which sends a notice of its own: runs that fail
         # around it (the rest of a bulk change that matched it before) add none each.
         return
-    handling = automation.error_handling or {}
-    notify = handling.get("notify_on_failure", True)
+    handling = definition_of(automation).error_handling
+    notify = handling.notify_on_failure
     if not notify and not tripped:
         return
     error = f"{run.error_code}: {run.error_message}" if run.error_code else "unknown error"
@@ -125,7 +126,7 @@ def _notify_run_failed(*, run_id: str, tripped: bool) -> None:
             link=link,
             run=run,
         )
-    email = handling.get("notify_email")
+    email = handling.notify_email
     if notify and email:
         body = (
             f"{message}\n\nAutomation: {automation.name} ({automation.id})\n"
