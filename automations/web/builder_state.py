@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils import timezone as dj_timezone
 
 from accounts.models import Workspace
-from automations.definition import ACTION_TYPES, DEFAULT_ERROR_HANDLING
+from automations.definition import ACTION_TYPES, DEFAULT_ERROR_HANDLING, DEFINITION_PARTS
 from automations.definition.actions import HTTP_METHODS
 from automations.engine.durations import UNIT_MAXIMUM
 from automations.engine.operators import (
@@ -116,7 +116,7 @@ COMMON_TIMEZONES = [
     "Asia/Kolkata",
     "Australia/Sydney",
 ]
-CONFIG_PART_KEYS = ("trigger", "conditions", "actions", "error_handling", "timezone")
+CONFIG_PART_KEYS = (*DEFINITION_PARTS, "timezone")
 
 
 def operators_for(field_type: str | None, *, has_previous: bool) -> list[str]:
