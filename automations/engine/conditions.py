@@ -238,7 +238,7 @@ def _scalar_equals(actual: Any, expected: Any, kind: str) -> bool:
         return _text_key(actual, kind) == _text_key(expected, kind)
     if kind in ("date", "datetime"):
         a, b = _date_pair(a, b)
-    return a == b
+    return bool(a == b)
 
 
 def _item_key(value: Any, kind: str) -> Any:
@@ -297,7 +297,7 @@ def _ordered(actual: Any, expected: Any, field_type: str | None, *, greater: boo
         return False
     if kind != "number":
         a, b = _date_pair(a, b)
-    return a > b if greater else a < b
+    return bool(a > b if greater else a < b)
 
 
 def _change_key(value: Any, kind: str) -> Any:
@@ -318,7 +318,7 @@ def _change_key(value: Any, kind: str) -> Any:
 def _has_changed(before: Any, after: Any, field_type: str | None) -> bool:
     flat = [v for v in (before, after) if not isinstance(v, (list, tuple))]
     kind = _kind(field_type, *flat)
-    return _change_key(before, kind) != _change_key(after, kind)
+    return bool(_change_key(before, kind) != _change_key(after, kind))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -386,6 +386,8 @@ def _group_structure_errors(
         errors.append((path, "a group takes either 'all' or 'any', not both"))
     errors += [(f"{path}.{key}", f"unknown key '{key}'") for key in node if key not in GROUP_KEYS]
     key = _group_key(node)
+    if key is None:  # callers pass groups only
+        return errors
     items = node[key]
     if not isinstance(items, list):
         return [*errors, (f"{path}.{key}", f"'{key}' must be a list of conditions")]
@@ -470,7 +472,7 @@ def _evaluate_node(
         node, record=record, previous=previous, field_type=types.get(node["field"])
     )
     evaluated.append(entry)
-    return entry["passed"]
+    return bool(entry["passed"])
 
 
 def evaluate_leaf(
@@ -624,9 +626,9 @@ def _leaf_semantic_errors(
             errors.append((f"{path}.value", f"operator '{operator}': the value {err}"))
         except NumberError:
             errors.append((f"{path}.value", f"operator '{operator}' needs a numeric value"))
-    message = _value_type_error(value, field_type)
-    if message:
-        errors.append((f"{path}.value", message))
+    value_problem = _value_type_error(value, field_type)
+    if value_problem:
+        errors.append((f"{path}.value", value_problem))
     return errors
 
 
