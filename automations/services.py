@@ -16,7 +16,12 @@ from django.utils import timezone
 
 from accounts.models import Workspace
 from automations import selectors
-from automations.definition import DEFINITION_FIELDS, enabled_problems, validate_definition
+from automations.definition import (
+    DEFINITION_FIELDS,
+    definition_of,
+    enabled_problems,
+    validate_definition,
+)
 from automations.definition.common import type_name, unknown_keys
 from automations.engine.schedule import next_run_after
 from automations.engine.templates import validate_template_value
@@ -87,21 +92,22 @@ def _apply_definition(automation: Automation, cleaned: Mapping[str, Any]) -> Non
     automation.timezone = cleaned["timezone"]
     automation.webhook_secret = cleaned.get("webhook_secret") or ""
     # Derived columns: the matcher and the schedule dispatcher query these, never the JSON.
-    automation.trigger_type = trigger["type"]
+    typed = definition_of(automation).trigger
+    automation.trigger_type = typed.type
     automation.module = (
-        Module.objects.get(workspace_id=automation.workspace_id, slug=trigger["module"])
-        if trigger.get("module")
+        Module.objects.get(workspace_id=automation.workspace_id, slug=typed.module)
+        if typed.module
         else None
     )
-    automation.watched_field = trigger.get("field", "") if trigger["type"] == FIELD_CHANGED else ""
-    automation.webhook_path = trigger.get("webhook_path") if trigger["type"] == WEBHOOK else None
+    automation.watched_field = (typed.field or "") if typed.type == FIELD_CHANGED else ""
+    automation.webhook_path = typed.webhook_path if typed.type == WEBHOOK else None
 
 
 def _next_run_at(automation: Automation, *, now: datetime | None = None) -> datetime | None:
     if not automation.enabled or automation.trigger_type != SCHEDULE:
         return None
     return next_run_after(
-        automation.trigger["schedule"], automation.timezone, now or timezone.now()
+        definition_of(automation).trigger.schedule or "", automation.timezone, now or timezone.now()
     )
 
 
