@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from accounts.models import Workspace
-from automations.definition.model import definition_of
+from automations.definition.model import actions_from_json
 from automations.models import ActionRun, Automation, EmailTemplate, Run
 from automations.runtime import matching
 from records.models import Module
@@ -214,6 +214,6 @@ def automations_using_template(*, workspace: Workspace, name: str) -> list[Autom
         for automation in rows.order_by("name", "id")
         if any(
             spec.type == "send_email" and spec.config.get("template") == name
-            for spec in definition_of(automation).actions
+            for spec in actions_from_json(automation.actions)
         )
     ]

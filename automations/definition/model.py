@@ -15,7 +15,7 @@ that is stored, so the objects hold every part of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -298,32 +298,58 @@ class StoredVersion(Protocol):
 _CACHE = "_typed_definition"
 
 
+@dataclass(frozen=True)
+class _Parsed:
+    """A definition_of result and the JSON objects it was parsed from."""
+
+    sources: tuple[Any, ...]
+    definition: Definition
+
+
 def definition_of(row: StoredAutomation | StoredVersion) -> Definition:
     """The typed definition of an Automation or an AutomationVersion, parsed from the JSON it
     has already loaded (no query) and kept on the instance, so the matching index's
     automations are parsed once per load, not once per record event.
+
+    An Automation's four JSON parts are read: a row loaded with .only() that defers one of
+    them pays a query for it, as any access does (parse just the part it has instead, e.g.
+    `actions_from_json(row.actions)`).
 
     The cache holds the JSON objects it was parsed from and is used only while the row still
     holds those same objects: assigning a part (services, refresh_from_db) parses again.
     Changing a part's JSON in place is not seen; the services never do that.
     """
     sources = _sources(row)
-    cached: tuple[tuple[Any, ...], Definition] | None = vars(row).get(_CACHE)
-    if cached is not None and len(cached[0]) == len(sources):
-        if all(a is b for a, b in zip(cached[0], sources, strict=True)):
-            return cached[1]
+    cached: _Parsed | None = vars(row).get(_CACHE)
+    # Identity, not equality: this runs for every matched automation on every record save.
+    if cached is not None and _same_objects(cached.sources, sources):
+        return cached.definition
     definition = _parse(sources)
-    vars(row)[_CACHE] = (sources, definition)
+    vars(row)[_CACHE] = _Parsed(sources, definition)
     return definition
+
+
+def _same_objects(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    if len(a) != len(b):
+        return False
+    if len(a) == 1:
+        return a[0] is b[0]
+    return a[0] is b[0] and a[1] is b[1] and a[2] is b[2] and a[3] is b[3]
 
 
 def _sources(row: StoredAutomation | StoredVersion) -> tuple[Any, ...]:
     if hasattr(row, "trigger"):
-        return tuple(getattr(row, part) for part in DEFINITION_PARTS)
+        automation: StoredAutomation = row  # type: ignore[assignment]
+        return (
+            automation.trigger,
+            automation.conditions,
+            automation.actions,
+            automation.error_handling,
+        )
     return (getattr(row, "definition", None),)
 
 
-def _parse(sources: Sequence[Any]) -> Definition:
+def _parse(sources: tuple[Any, ...]) -> Definition:
     if len(sources) == 1:
         stored = sources[0]
         return Definition.from_json(stored if isinstance(stored, Mapping) else {})
