@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from automations.definition.model import DEFINITION_PARTS, Trigger
 from automations.engine.schedule import describe_cron, next_runs
 from automations.models import ActionRun, Automation, Run
 from automations.redaction import redacted_trigger_data
@@ -39,7 +40,7 @@ def schedule_preview(automation: Automation, *, now: datetime | None = None) -> 
 
 
 def _schedule_preview(trigger: Any, tz_name: str, now: datetime | None) -> list[str]:
-    schedule = (trigger or {}).get("schedule")
+    schedule = Trigger.from_json(trigger).schedule
     if not schedule:
         return []
     try:
@@ -55,10 +56,7 @@ AUTOMATION_FIELDS = (
     "name",
     "description",
     "enabled",
-    "trigger",
-    "conditions",
-    "actions",
-    "error_handling",
+    *DEFINITION_PARTS,
     "timezone",
     "version",
     "created_at",

@@ -6,6 +6,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from automations.definition.model import definition_of
 from automations.models import Run
 from automations.representation import run_data
 from automations.runtime.runs import CONDITION_FAILED
@@ -93,11 +94,9 @@ def run_detail(
 def _pending_actions(run: Run) -> list[dict]:
     """Actions of the run's definition that have not started yet (shown greyed out)."""
     done = {a.index for a in run.action_runs.all()}
-    actions = run.automation.actions or []
+    actions = definition_of(run.automation).actions
     return [
-        {"index": i, "type": a.get("type", "?")}
-        for i, a in enumerate(actions)
-        if i not in done and isinstance(a, dict)
+        {"index": i, "type": spec.type or "?"} for i, spec in enumerate(actions) if i not in done
     ]
 
 
