@@ -252,8 +252,8 @@ class _ConditionReader:
         self.members = members
 
     def leaf(self, node: Mapping[str, Any], path: str) -> ConditionLeaf:
-        name = node.get("field") if isinstance(node.get("field"), str) else ""
-        operator = node.get("operator") if isinstance(node.get("operator"), str) else "equals"
+        name = field if isinstance(field := node.get("field"), str) else ""
+        operator = op if isinstance(op := node.get("operator"), str) else "equals"
         spec = self.types.get(name, {})
         field_type = spec.get("type")
         ops = operators_for(field_type, has_previous=self.has_previous)
@@ -585,7 +585,7 @@ def builder_state(
     modules = {m["slug"]: m for m in schema["modules"]}
     fields = modules.get(trigger["module"], {}).get("fields", [])
     members = [(str(m["id"]), m["label"]) for m in schema["members"]]
-    tz = definition.get("timezone") if isinstance(definition.get("timezone"), str) else "UTC"
+    tz = zone if isinstance(zone := definition.get("timezone"), str) else "UTC"
     eh = definition.get("error_handling")
     eh = {**DEFAULT_ERROR_HANDLING, **(eh if isinstance(eh, Mapping) else {})}
     actions = definition.get("actions")
