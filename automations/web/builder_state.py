@@ -252,7 +252,7 @@ class _ConditionReader:
         self.members = members
 
     def leaf(self, node: Mapping[str, Any], path: str) -> ConditionLeaf:
-        name = field if isinstance(field := node.get("field"), str) else ""
+        name = given if isinstance(given := node.get("field"), str) else ""
         operator = op if isinstance(op := node.get("operator"), str) else "equals"
         spec = self.types.get(name, {})
         field_type = spec.get("type")
