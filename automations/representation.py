@@ -101,7 +101,9 @@ def automation_row_data(row: Mapping[str, Any], *, now: datetime | None = None) 
     if row["trigger_type"] == SCHEDULE:
         data["next_run_at"] = iso(row["next_run_at"])
         data["next_runs"] = _schedule_preview(row["trigger"], row["timezone"], now)
-        data["schedule_description"] = describe_cron(row["trigger"].get("schedule", ""))
+        data["schedule_description"] = describe_cron(
+            Trigger.from_json(row["trigger"]).schedule or ""
+        )
     if row["trigger_type"] == WEBHOOK:
         data["webhook_url"] = _webhook_url(row["id"], row["webhook_path"])
         data["webhook_secret_set"] = bool(row["webhook_secret"])

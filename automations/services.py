@@ -23,6 +23,7 @@ from automations.definition import (
     validate_definition,
 )
 from automations.definition.common import type_name, unknown_keys
+from automations.definition.model import Trigger
 from automations.engine.schedule import next_run_after
 from automations.engine.templates import validate_template_value
 from automations.models import Automation, AutomationVersion, EmailTemplate
@@ -210,8 +211,7 @@ def automation_update(*, automation: Automation, user: Any, data: Mapping[str, A
             raise ValidationFailed(problems)
         return _set_enabled(locked, data["enabled"])
     merged = {**current, **data}
-    new_type = merged["trigger"].get("type") if isinstance(merged["trigger"], Mapping) else None
-    if new_type != WEBHOOK and "webhook_secret" not in data:
+    if Trigger.from_json(merged["trigger"]).type != WEBHOOK and "webhook_secret" not in data:
         merged.pop("webhook_secret", None)  # a secret belongs to the webhook trigger it signed
     cleaned = validate_definition(
         workspace=locked.workspace, data=merged, instance=locked
