@@ -22,12 +22,12 @@ from automations.definition import (
     enabled_problems,
     validate_definition,
 )
-from automations.definition.common import type_name, unknown_keys
 from automations.definition.model import Trigger
 from automations.engine.schedule import next_run_after
 from automations.engine.templates import validate_template_value
 from automations.models import Automation, AutomationVersion, EmailTemplate
 from automations.trigger_types import FIELD_CHANGED, SCHEDULE, WEBHOOK
+from automations.validation import type_name, unknown_keys
 from config.errors import DomainError, ValidationFailed
 from records.models import Module
 

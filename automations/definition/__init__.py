@@ -18,14 +18,6 @@ from typing import Any
 
 from accounts.models import Workspace
 from automations.definition.actions import MAX_ACTIONS, validate_actions
-from automations.definition.common import (
-    DefinitionContext,
-    Problems,
-    email_problems,
-    required_string,
-    type_name,
-    unknown_keys,
-)
 from automations.definition.model import (
     DEFAULT_ERROR_HANDLING,
     DEFINITION_FIELDS,
@@ -49,6 +41,14 @@ from automations.trigger_types import (
     SCHEDULE,
     TRIGGER_TYPES,
     WEBHOOK,
+)
+from automations.validation import (
+    DefinitionContext,
+    Problems,
+    email_problems,
+    required_string,
+    type_name,
+    unknown_keys,
 )
 from config.api.parsers import enforce_json_policy
 from config.errors import ValidationFailed

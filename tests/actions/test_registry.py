@@ -101,7 +101,7 @@ def test_an_unknown_type_names_the_registered_ones(tenant):
 
 
 def _definition_context(tenant):
-    from automations.definition.common import DefinitionContext
+    from automations.validation import DefinitionContext
 
     return DefinitionContext(
         workspace=tenant.workspace,
