@@ -123,7 +123,7 @@ def is_empty(value: Any) -> bool:
 
 def to_decimal(value: Any) -> Decimal | None:
     """Read ``value`` as a finite, bounded Decimal, or ``None`` when it is not a number this
-    service keeps (config/numbers.py: 15 significant digits, below 10^15). Cheap whatever the
+    service keeps (primitives/numbers.py: 15 significant digits, below 10^15). Cheap whatever the
     value's exponent and never raises, so a record holding ``"1e1000000"`` compares as text."""
     try:
         return parse_number(value)
