@@ -5,22 +5,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
 
 from django.db import connection
-from django.db.models import Field, Model, QuerySet
+from django.db.models import QuerySet
 
 from accounts.models import Workspace
 from automations.definition.model import actions_from_json
 from automations.models import ActionRun, Automation, EmailTemplate, Run
 from automations.runtime import matching
+from config import sqlrows
 from records.models import Module
-
-
-def _column(model: type[Model], name: str) -> str:
-    """The database column of a concrete field of `model` ("pk": its primary key's)."""
-    field = model._meta.pk if name == "pk" else model._meta.get_field(name)
-    return cast(str, cast("Field[Any, Any]", field).column)
 
 
 def automations_for(
@@ -160,12 +154,12 @@ def run_total(
     # formatted by hand from the models' metadata (a few string joins per request) instead of
     # being compiled by the ORM.
     quote = connection.ops.quote_name
-    column = {f: quote(_column(Run, f)) for f in ("automation", "status", "created_at")}
-    automation_pk = quote(_column(Automation, "pk"))
+    column = {f: sqlrows.column(Run, f) for f in ("automation", "status", "created_at")}
+    automation_pk = sqlrows.column(Automation, "pk")
     conditions = [
         f"{column['automation']} = (SELECT {automation_pk} "  # noqa: S608
         f"FROM {quote(Automation._meta.db_table)} WHERE {automation_pk} = %s "
-        f"AND {quote(_column(Automation, 'workspace'))} = %s)"
+        f"AND {sqlrows.column(Automation, 'workspace')} = %s)"
     ]
     params: list = [automation_id, workspace.id]
     if status:
@@ -192,11 +186,11 @@ def action_run_rows(run_ids: Sequence[str], *, fields: Sequence[str]) -> list[di
     # A page's 50 ids as one array parameter: the ORM's IN (%s, ... %s) cost three times as
     # much to build and bind as the query took to run. Served by action_run_unique.
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(_column(ActionRun, f)) for f in fields)
+    columns = ", ".join(sqlrows.column(ActionRun, f) for f in fields)
     table = quote(ActionRun._meta.db_table)
     sql = (
-        f"SELECT {columns} FROM {table} WHERE {quote('run_id')} = ANY(%s) "  # noqa: S608
-        f"ORDER BY {quote('run_id')}, {quote('index')}"
+        f"SELECT {columns} FROM {table} WHERE {sqlrows.column(ActionRun, 'run')} = ANY(%s) "  # noqa: S608
+        f"ORDER BY {sqlrows.column(ActionRun, 'run')}, {sqlrows.column(ActionRun, 'index')}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [list(run_ids)])

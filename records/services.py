@@ -262,7 +262,7 @@ def record_update(
 ) -> Record:
     """Change some fields of `record`; a change that changes nothing is no event and no write.
 
-    `locked`: the caller read `record` with records.selectors.record_for_update in its current
+    `locked`: the caller read `record` with records.sql.record_for_update in its current
     transaction, so the row is locked and `record.values` is what it holds; it is not read
     again.
     """

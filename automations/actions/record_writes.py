@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from automations.actions.base import ActionError
 from automations.validation import (
     DefinitionContext,
     Problems,
@@ -61,12 +62,14 @@ def preview_record_write(
         return preview
     if module is None:
         slug = str(config.get("module") or "")
-        preview["error"] = {"code": "record_not_found", "message": f"Module '{slug}' not found"}
+        preview["error"] = ActionError(
+            "record_not_found", f"Module '{slug}' not found"
+        ).as_preview_error()
         return preview
     try:
         cleaned = record_values_clean(module=module, data=values, partial=partial)
     except ValidationFailed as err:
-        preview["error"] = {"code": "validation_error", "message": err.message}
+        preview["error"] = ActionError("validation_error", err.message).as_preview_error()
         return preview
     # Keys the write ignores (the read-only id, module, created_at, updated_at) are dropped.
     preview["config"] = {**config, key: {k: cleaned[k] for k in values if k in cleaned}}

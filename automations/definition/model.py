@@ -153,7 +153,9 @@ class Conditions:
         node = _condition_node(data)
         if isinstance(node, ConditionGroup):
             return cls(root=node, source=data)
-        return cls()
+        # Anything else (a stored value no rule checked, `{}`) keeps its JSON: evaluated, it
+        # fails the run as before, and it is answered back as it was stored.
+        return cls(source=data if data is not None else [])
 
     def as_json(self) -> Any:
         return self.source

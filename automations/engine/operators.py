@@ -42,6 +42,9 @@ class OperatorRule:
     """What one operator needs from a condition and which fields it applies to."""
 
     name: str
+    # How a person reads it ("is greater than"), and for date fields where that differs.
+    label: str = ""
+    date_label: str = ""
     # The declared field types it applies to (FIELD_TYPE_ORDER's order).
     field_types: tuple[str, ...] = FIELD_TYPE_ORDER
     takes_value: bool = True
@@ -70,19 +73,21 @@ class OperatorRule:
 
 
 RULES: tuple[OperatorRule, ...] = (
-    OperatorRule("equals", null_value=True),
-    OperatorRule("not_equals", null_value=True),
-    OperatorRule("contains", field_types=_TEXT_LIKE, text_value=True),
-    OperatorRule("not_contains", field_types=_TEXT_LIKE, text_value=True),
-    OperatorRule("starts_with", field_types=_TEXT_LIKE, text_value=True),
-    OperatorRule("ends_with", field_types=_TEXT_LIKE, text_value=True),
-    OperatorRule("greater_than", field_types=_ORDERED, ordering=True),
-    OperatorRule("less_than", field_types=_ORDERED, ordering=True),
-    OperatorRule("is_empty", takes_value=False),
-    OperatorRule("is_not_empty", takes_value=False),
-    OperatorRule("changed", takes_value=False, needs_previous=True),
-    OperatorRule("changed_to", null_value=True, needs_previous=True),
-    OperatorRule("changed_from", null_value=True, needs_previous=True),
+    OperatorRule("equals", "is", null_value=True),
+    OperatorRule("not_equals", "is not", null_value=True),
+    OperatorRule("contains", "contains", field_types=_TEXT_LIKE, text_value=True),
+    OperatorRule("not_contains", "does not contain", field_types=_TEXT_LIKE, text_value=True),
+    OperatorRule("starts_with", "starts with", field_types=_TEXT_LIKE, text_value=True),
+    OperatorRule("ends_with", "ends with", field_types=_TEXT_LIKE, text_value=True),
+    OperatorRule(
+        "greater_than", "is greater than", "is after", field_types=_ORDERED, ordering=True
+    ),
+    OperatorRule("less_than", "is less than", "is before", field_types=_ORDERED, ordering=True),
+    OperatorRule("is_empty", "is empty", takes_value=False),
+    OperatorRule("is_not_empty", "is not empty", takes_value=False),
+    OperatorRule("changed", "changed", takes_value=False, needs_previous=True),
+    OperatorRule("changed_to", "changed to", null_value=True, needs_previous=True),
+    OperatorRule("changed_from", "changed from", null_value=True, needs_previous=True),
 )
 RULE: Mapping[str, OperatorRule] = {rule.name: rule for rule in RULES}
 

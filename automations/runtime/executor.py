@@ -64,7 +64,7 @@ def actions_for(run: Run, automation: Automation) -> tuple[ActionSpec, ...]:
         .values_list("definition", flat=True)
         .first()
     )
-    if isinstance(definition, dict) and "actions" in definition:
+    if isinstance(definition, dict) and isinstance(definition.get("actions"), list):
         return Definition.from_json(definition).actions
     return definition_of(automation).actions
 

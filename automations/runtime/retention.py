@@ -16,7 +16,7 @@ The purge shares the database with live traffic, so it is kept cheap and polite:
   that it takes at most about a tenth of one CPU (its own and the database's work) and writes
   its WAL in small bursts, however many logs there are to delete.
 
-The measurements behind these choices are in bench/README.md ("Design notes from
+The measurements behind these choices are in bench/README.md ("Notes from
 measurements": log retention).
 """
 

@@ -86,7 +86,7 @@ def parse_definition(raw: str | None) -> tuple[dict[str, Any], dict[str, list[st
 
 
 def _initial_definition(request: WorkspaceRequest, automation: Automation | None) -> dict[str, Any]:
-    definition = bs.definition_of(automation)
+    definition = bs.form_definition(automation)
     if automation is None:
         # Links such as "create a manual automation for contacts" preselect the trigger.
         trigger_type = request.GET.get("trigger")

@@ -22,6 +22,7 @@ from automations.actions import ACTIONS
 from automations.definition import DEFAULT_ERROR_HANDLING, DEFINITION_PARTS
 from automations.engine.operators import (
     NO_VALUE_OPERATORS,
+    RULES,
     STRING_OPERATORS,
     offered_operators,
     operator_table,
@@ -55,23 +56,9 @@ TRIGGER_LABELS = {
     WEBHOOK: "A webhook is called",
     MANUAL: "Someone clicks a button on a record",
 }
-OPERATOR_LABELS = {
-    "equals": "is",
-    "not_equals": "is not",
-    "contains": "contains",
-    "not_contains": "does not contain",
-    "starts_with": "starts with",
-    "ends_with": "ends with",
-    "greater_than": "is greater than",
-    "less_than": "is less than",
-    "is_empty": "is empty",
-    "is_not_empty": "is not empty",
-    "changed": "changed",
-    "changed_to": "changed to",
-    "changed_from": "changed from",
-}
-# Dates read better as before/after.
-DATE_OPERATOR_LABELS = {"greater_than": "is after", "less_than": "is before"}
+# The words a person reads for each operator come with the engine's rules (engine.operators).
+OPERATOR_LABELS = {rule.name: rule.label for rule in RULES}
+DATE_OPERATOR_LABELS = {rule.name: rule.date_label for rule in RULES if rule.date_label}
 SYSTEM_FIELDS = [
     {"key": "id", "label": "ID", "type": "reference", "options": []},
     {"key": "created_at", "label": "Created at", "type": "datetime", "options": []},
@@ -547,7 +534,10 @@ class BuilderState:
     user_targets: list[dict[str, str]]
 
 
-def definition_of(automation: Automation | None) -> dict[str, Any]:
+def form_definition(automation: Automation | None) -> dict[str, Any]:
+    """The builder form's starting values: a new automation's defaults, or a saved one's
+    stored parts as the form edits them (raw JSON: the form shows what is stored, errors
+    included, and validation happens when it is saved)."""
     if automation is None:
         return {
             "trigger": {"type": RECORD_CREATED, "module": ""},
@@ -556,13 +546,9 @@ def definition_of(automation: Automation | None) -> dict[str, Any]:
             "error_handling": dict(DEFAULT_ERROR_HANDLING),
             "timezone": "UTC",
         }
-    return {
-        "trigger": automation.trigger,
-        "conditions": automation.conditions,
-        "actions": automation.actions,
-        "error_handling": automation.error_handling or dict(DEFAULT_ERROR_HANDLING),
-        "timezone": automation.timezone,
-    }
+    stored = {part: getattr(automation, part) for part in CONFIG_PART_KEYS}
+    stored["error_handling"] = stored["error_handling"] or dict(DEFAULT_ERROR_HANDLING)
+    return stored
 
 
 def builder_state(

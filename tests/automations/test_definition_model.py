@@ -105,8 +105,13 @@ def test_odd_stored_json_reads_as_empty_parts_never_raises():
     definition = Definition.from_json(
         {"trigger": "x", "conditions": 7, "actions": {"type": "delay"}, "error_handling": []}
     )
-    assert definition == Definition(trigger=Trigger(type=""))
-    assert not definition.conditions
+    assert definition.trigger == Trigger(type="")
+    assert definition.actions == ()
+    assert definition.error_handling == ErrorHandling()
+    # Odd conditions keep their JSON: evaluated, they fail the run (as before the typed
+    # definitions), rather than reading as "no conditions" and running the actions.
+    assert definition.conditions
+    assert definition.conditions.as_json() == 7
     assert ActionSpec.from_json({"type": "delay", "config": None}) == ActionSpec(type="delay")
 
 
@@ -137,3 +142,22 @@ def test_definition_of_a_version_reads_its_stored_definition(tenant, django_asse
         definition = definition_of(version)
 
     assert definition == definition_of(automation)
+
+
+def test_a_stored_single_condition_object_still_fails_the_run_instead_of_being_skipped():
+    # Stored before a rule existed or written through raw JSON: evaluated (and failing), never
+    # read as "no conditions".
+    from automations.definition.model import Conditions
+
+    malformed = {"field": "status", "operator": "equals", "value": "new"}
+    conditions = Conditions.from_json(malformed)
+    assert conditions
+    assert conditions.as_json() == malformed
+
+
+def test_empty_stored_conditions_answer_back_as_stored():
+    from automations.definition.model import Conditions
+
+    assert Conditions.from_json({}).as_json() == {}
+    assert not Conditions.from_json({})
+    assert Conditions.from_json(None).as_json() == []

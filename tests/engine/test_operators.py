@@ -77,3 +77,11 @@ def test_the_table_for_the_builder_is_plain_data_in_table_order() -> None:
         "needs_previous": False,
         "text_value": True,
     }
+
+
+def test_every_operator_has_the_words_a_person_reads():
+    from automations.engine.operators import RULES
+
+    for rule in RULES:
+        assert rule.label, rule.name
+        assert "_" not in rule.label and "_" not in rule.date_label, rule.name

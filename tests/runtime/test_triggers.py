@@ -119,6 +119,25 @@ def test_failing_conditions_write_no_run(tenant):
     assert len(runs_of(automation)) == 1
 
 
+@pytest.mark.parametrize(
+    "stored",
+    [{"field": "value", "operator": "equals", "value": 1}, 7],
+    ids=["a bare condition object", "a number"],
+)
+def test_stored_conditions_of_no_known_shape_fail_the_run_instead_of_being_skipped(tenant, stored):
+    automation = make_automation(
+        tenant, trigger={"type": "record.created", "module": "deals"}, actions=MARK
+    )
+    type(automation).objects.filter(pk=automation.pk).update(conditions=stored)
+    from automations.runtime import matching
+
+    matching.invalidate(tenant.workspace.id)
+    make_record(tenant, "deals", name="X", value=1)
+    [run] = runs_of(automation)
+    assert run.status == Run.Status.FAILED
+    assert run.error_code == "condition_evaluation_failed"
+
+
 def test_a_condition_that_cannot_be_evaluated_logs_a_failed_run(tenant):
     automation = make_automation(
         tenant, trigger={"type": "record.created", "module": "deals"}, actions=MARK
