@@ -20,7 +20,7 @@ from records.models import Field, Module, Record
 from records.selectors import module_fields
 from records.signals import RecordChange, record_changed, records_changed
 from records.sql import insert_record, write_values
-from records.vendor import VENDOR_MODULES
+from records.vendor import PERSON_MODULES, VENDOR_MODULES, person_name
 
 SYSTEM_KEYS = frozenset({"id", "module", "created_at", "updated_at"})
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -126,9 +126,39 @@ def record_snapshot(record: Record, fields: list[Field]) -> dict[str, Any]:
     return snapshot
 
 
+def derives_name(module: Module) -> bool:
+    """Whether `module`'s records get a name derived (records.vendor.person_name) when none is
+    given: the vendor person modules only; every other module keeps its own rules."""
+    return module.kind == Module.Kind.VENDOR and module.slug in PERSON_MODULES
+
+
+def _derive_name(cleaned: dict[str, Any], current: Mapping[str, Any] | None) -> None:
+    """Set cleaned["name"] when the record would otherwise have no name: not given on create,
+    or cleared (or never set) on update. A name the record has is never overwritten."""
+    after, _ = _applied(dict(current or {}), cleaned)
+    if after.get("name"):
+        return
+    name = person_name(after)
+    if name is not None:
+        cleaned["name"] = name
+
+
+def _required_message(module: Module, field: Field) -> str:
+    if field.key == "name" and derives_name(module):
+        return "is required: give a name, or a first name, last name or email to make it from"
+    return "is required"
+
+
 def _clean_values(
-    *, module: Module, fields: list[Field], data: Mapping[str, Any], partial: bool
+    *,
+    module: Module,
+    fields: list[Field],
+    data: Mapping[str, Any],
+    partial: bool,
+    current: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """`current`: on an update, the values the change applies to (a derived name looks at
+    them: the record's own name is kept, a first name it already has is used)."""
     if not isinstance(data, Mapping):
         raise ValidationFailed([("", "record data must be an object of field values")])
     enforce_json_policy(dict(data))  # every entrance: API, forms, admin, actions
@@ -146,10 +176,12 @@ def _clean_values(
             cleaned[key] = clean_value(field.type, value, options=field.options)
         except FieldValueError as exc:
             problems.append((key, str(exc)))
+    if derives_name(module):
+        _derive_name(cleaned, current if partial else None)
     for field in fields:
         missing = field.key not in cleaned if not partial else False
         if field.required and (missing or (field.key in cleaned and cleaned[field.key] is None)):
-            problems.append((field.key, "is required"))
+            problems.append((field.key, _required_message(module, field)))
     problems += _check_links(module=module, by_key=by_key, cleaned=cleaned)
     if problems:
         raise ValidationFailed(problems)
@@ -268,7 +300,11 @@ def record_update(
     """
     module = record.module
     fields = module_fields(module)
-    cleaned = _clean_values(module=module, fields=fields, data=data, partial=True)
+    # A derived name looks at the values as read by the caller: the same request, or the
+    # locked row itself when `locked`.
+    cleaned = _clean_values(
+        module=module, fields=fields, data=data, partial=True, current=record.values
+    )
     # Validation is done (it raises before any write), so no savepoint is needed: an error
     # from here on fails the caller's transaction as a whole (the automation executor, which
     # calls this in a hot loop, saves two round trips per action this way).

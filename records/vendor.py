@@ -1,4 +1,8 @@
-"""The vendor modules every workspace starts with, with the fields the seed's examples use."""
+"""The vendor modules every workspace starts with, with the fields the seed's examples use, and
+the rules that belong to one vendor module (how a person's name is derived)."""
+
+from collections.abc import Mapping
+from typing import Any
 
 STAGES = ["prospecting", "qualification", "proposal", "negotiation", "closed_won", "closed_lost"]
 PRIORITIES = ["low", "medium", "high", "urgent"]
@@ -98,3 +102,19 @@ VENDOR_MODULES: list[dict] = [
         ],
     },
 ]
+
+
+# Vendor modules whose records are people. Their "name" may be left out: a form, an import or
+# an API client that knows a first name, last name or email should not have to repeat it.
+PERSON_MODULES = frozenset({"contacts", "leads"})
+
+
+def person_name(values: Mapping[str, Any]) -> str | None:
+    """The name a person record gets when none is given: "first_name last_name" (either may
+    be missing), else the email; None when there is nothing to derive it from."""
+    parts = (values.get("first_name"), values.get("last_name"))
+    full = " ".join(str(p).strip() for p in parts if p is not None and str(p).strip())
+    if full:
+        return full
+    email = values.get("email")
+    return str(email).strip() or None if email is not None else None

@@ -8,6 +8,7 @@ from accounts.models import Workspace
 from accounts.selectors import workspace_members
 from config.errors import ValidationFailed
 from records.models import Field, Module, Record
+from records.services import derives_name
 
 REFERENCE_CHOICES_LIMIT = 500
 BOOLEAN_CHOICES = [("", "—"), ("true", "Yes"), ("false", "No")]
@@ -92,6 +93,10 @@ class RecordForm(forms.Form):
                 choices = cast(list[tuple[Any, Any]], form_field.choices)
                 if current and current not in {str(c[0]) for c in choices}:
                     form_field.choices = [*choices, (current, current)]
+            if field.key == "name" and derives_name(module):
+                # The service makes the name from the first/last name or email when left empty.
+                form_field.required = False
+                form_field.help_text = "Leave empty to use the first and last name, or the email"
             self.fields[field.key] = form_field
 
     def record_data(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from automations.web import (
     auth,
     automations_list,
     builder,
+    history,
     logs,
     notifications,
     records,
@@ -89,6 +90,33 @@ urlpatterns = [
     ),
     # The seed's notification links look like /deals/rec_...: open the record page.
     # Only `<module>/rec_...`, and never under the API's or the admin's prefix.
+    # History, copies and transfer (automations/web/history.py)
+    path("automations/import", history.automation_import, name="automation_import"),
+    path(
+        "automations/<str:automation_id>/history",
+        history.automation_history,
+        name="automation_history",
+    ),
+    path(
+        "automations/<str:automation_id>/history/diff",
+        history.automation_version_diff,
+        name="automation_version_diff",
+    ),
+    path(
+        "automations/<str:automation_id>/history/<int:version>/restore",
+        history.automation_version_restore,
+        name="automation_version_restore",
+    ),
+    path(
+        "automations/<str:automation_id>/duplicate",
+        history.automation_duplicate_view,
+        name="automation_duplicate",
+    ),
+    path(
+        "automations/<str:automation_id>/export",
+        history.automation_export,
+        name="automation_export",
+    ),
     re_path(
         r"^(?!v1/|admin/|static/)(?P<module>[-a-z0-9_]+)/(?P<record_id>rec_[a-z0-9]+)$",
         records.record_shortlink,

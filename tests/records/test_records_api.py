@@ -41,7 +41,7 @@ def test_unknown_field_is_refused(api):
 
 
 def test_required_field_missing_is_refused(api):
-    response = api.post("/v1/modules/contacts/records", {"email": "a@b.example"}, format="json")
+    response = api.post("/v1/modules/deals/records", {"value": 5}, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["details"]["name"] == ["is required"]
 
