@@ -14,9 +14,9 @@ from typing import Any
 from django.db.models import QuerySet
 
 from accounts.models import Workspace
+from automations.definition.model import DEFINITION_FIELDS
 from automations.models import Automation, AutomationVersion
 from automations.services import (
-    DEFINITION_PARTS,
     automation_create,
     automation_definition,
     automation_update,
@@ -47,7 +47,7 @@ def version_get(automation: Automation, number: int) -> AutomationVersion:
 def version_parts(version: AutomationVersion) -> dict[str, Any]:
     """The definition a version stored, with every part present (old rows may lack one)."""
     stored = version.definition if isinstance(version.definition, dict) else {}
-    return {key: stored.get(key) for key in DEFINITION_PARTS}
+    return {key: stored.get(key) for key in DEFINITION_FIELDS}
 
 
 def version_restore(*, automation: Automation, version: AutomationVersion, user: Any) -> Automation:

@@ -21,8 +21,9 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import Workspace
+from automations.definition.model import DEFINITION_FIELDS
 from automations.models import Automation
-from automations.services import DEFINITION_PARTS, automation_create, automation_definition
+from automations.services import automation_create, automation_definition
 from config.errors import ValidationFailed
 from primitives import jsonpolicy
 
@@ -45,7 +46,7 @@ def export_document(automations: Iterable[Automation]) -> dict[str, Any]:
 
 def _exported(automation: Automation) -> dict[str, Any]:
     definition = automation_definition(automation)
-    return {key: definition[key] for key in DEFINITION_PARTS}
+    return {key: definition[key] for key in DEFINITION_FIELDS}
 
 
 def export_json(automations: Iterable[Automation]) -> str:

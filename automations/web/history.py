@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
+from automations.definition.model import DEFINITION_FIELDS
 from automations.history import (
     automation_duplicate,
     version_get,
@@ -27,7 +28,7 @@ from automations.history import (
     versions_of,
 )
 from automations.models import Automation, AutomationVersion
-from automations.services import DEFINITION_PARTS, automation_definition
+from automations.services import automation_definition
 from automations.transfer import export_json, import_automations, parse_document
 from automations.version_diff import definition_diff
 from automations.web.builder import automation_or_404, describe_path
@@ -88,7 +89,7 @@ def automation_version_diff(request: WorkspaceRequest, automation_id: str) -> Ht
         wanted = request.GET.get(key) or "current"
         if wanted == "current":
             current = automation_definition(automation)
-            definitions.append({part: current.get(part) for part in DEFINITION_PARTS})
+            definitions.append({part: current.get(part) for part in DEFINITION_FIELDS})
             sides.append(_Side(f"Now (version {automation.version})", None))
             continue
         version = _version_or_404(automation, wanted)
