@@ -25,7 +25,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from automations.actions import ActionError
+from automations.actions import ACTIONS, ActionError
 from automations.models import ActionRun, Automation, Run
 from automations.runtime.breaker import record_outcome
 from automations.runtime.notifications import notify_run_failed
@@ -100,7 +100,8 @@ def finish(
     if duration is None:
         duration = (
             ActionRun.objects.filter(run_id=run.id)
-            .exclude(type="delay")
+            # A parked action's duration_ms is its wait, not work.
+            .exclude(type__in=[kind for kind, action in ACTIONS.items() if action.parks])
             .aggregate(total=Sum("duration_ms"))["total"]
             or 0
         )
