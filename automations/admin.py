@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from automations import links, selectors, services
-from automations.definition import validate_definition
+from automations.definition import DEFINITION_FIELDS, DEFINITION_PARTS, validate_definition
 from automations.models import (
     ActionRun,
     Automation,
@@ -27,15 +27,6 @@ from automations.runtime.runs import run_retry
 from config.errors import DomainError, ValidationFailed
 from config.jsonforms import JSON_POLICY_OVERRIDES
 
-DEFINITION_FIELDS = (
-    "name",
-    "description",
-    "trigger",
-    "conditions",
-    "actions",
-    "error_handling",
-    "timezone",
-)
 RECENT_RUNS = 10
 
 
@@ -130,7 +121,7 @@ class AutomationAdmin(admin.ModelAdmin):
         (None, {"fields": ("workspace", "name", "description", "enabled")}),
         (
             "Definition (saving a change disables the automation, as in the API)",
-            {"fields": ("trigger", "conditions", "actions", "error_handling", "timezone")},
+            {"fields": (*DEFINITION_PARTS, "timezone")},
         ),
         (
             "Health",

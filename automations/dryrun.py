@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from automations.actions import ACTIONS, PreviewContext
 from automations.context import template_context, user_snapshot
+from automations.definition.model import ActionSpec, definition_of
 from automations.engine.conditions import (
     CHANGE_OPERATORS,
     ConditionError,
@@ -94,8 +95,8 @@ def dry_run(
     # template once.
     preview_context = PreviewContext(automation=automation, template_context=context, path="")
     previews = [
-        _preview(action, preview_context, f"actions[{index}].config")
-        for index, action in enumerate(automation.actions)
+        _preview(spec, preview_context, f"actions[{index}].config")
+        for index, spec in enumerate(definition_of(automation).actions)
     ]
     return {
         "would_execute": trigger_matched and result.passed,
@@ -143,22 +144,12 @@ def _trigger_data(
 
 
 def _uses_change(automation: Automation) -> bool:
-    def walk(node: Any) -> bool:
-        if isinstance(node, list):
-            return any(walk(item) for item in node)
-        if isinstance(node, dict):
-            if "all" in node or "any" in node:
-                return walk(node.get("all", node.get("any")))
-            return node.get("operator") in CHANGE_OPERATORS
-        return False
-
-    return walk(automation.conditions)
+    conditions = definition_of(automation).conditions
+    return any(leaf.operator in CHANGE_OPERATORS for leaf in conditions.leaves())
 
 
-def _preview(action: dict[str, Any], ctx: PreviewContext, path: str) -> dict[str, Any]:
-    kind = action.get("type")
-    config = action.get("config") or {}
-    spec = ACTIONS.get(kind) if isinstance(kind, str) else None
-    if spec is None:
-        return {"type": kind, "config": config}
-    return spec.preview(config, replace(ctx, path=path))
+def _preview(spec: ActionSpec, ctx: PreviewContext, path: str) -> dict[str, Any]:
+    action = ACTIONS.get(spec.type)
+    if action is None:
+        return {"type": spec.type, "config": spec.config}
+    return action.preview(spec.config, replace(ctx, path=path))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from automations.definition.common import url_problems
+from automations.validation import url_problems
 
 MAX_LENGTH = 500
 # C0 controls and DEL (browsers drop tab and line breaks inside a URL) and the backslash

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from automations.definition.model import DEFINITION_PARTS, Trigger
 from automations.engine.schedule import describe_cron, next_runs
 from automations.models import ActionRun, Automation, Run
 from automations.redaction import redacted_trigger_data
@@ -39,7 +40,7 @@ def schedule_preview(automation: Automation, *, now: datetime | None = None) -> 
 
 
 def _schedule_preview(trigger: Any, tz_name: str, now: datetime | None) -> list[str]:
-    schedule = (trigger or {}).get("schedule")
+    schedule = Trigger.from_json(trigger).schedule
     if not schedule:
         return []
     try:
@@ -55,10 +56,7 @@ AUTOMATION_FIELDS = (
     "name",
     "description",
     "enabled",
-    "trigger",
-    "conditions",
-    "actions",
-    "error_handling",
+    *DEFINITION_PARTS,
     "timezone",
     "version",
     "created_at",
@@ -103,7 +101,9 @@ def automation_row_data(row: Mapping[str, Any], *, now: datetime | None = None) 
     if row["trigger_type"] == SCHEDULE:
         data["next_run_at"] = iso(row["next_run_at"])
         data["next_runs"] = _schedule_preview(row["trigger"], row["timezone"], now)
-        data["schedule_description"] = describe_cron(row["trigger"].get("schedule", ""))
+        data["schedule_description"] = describe_cron(
+            Trigger.from_json(row["trigger"]).schedule or ""
+        )
     if row["trigger_type"] == WEBHOOK:
         data["webhook_url"] = _webhook_url(row["id"], row["webhook_path"])
         data["webhook_secret_set"] = bool(row["webhook_secret"])

@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Field, Model, QuerySet
 
 from accounts.models import Workspace
+from automations.definition.model import actions_from_json
 from automations.models import ActionRun, Automation, EmailTemplate, Run
 from automations.runtime import matching
 from records.models import Module
@@ -218,10 +219,7 @@ def automations_using_template(*, workspace: Workspace, name: str) -> list[Autom
         automation
         for automation in rows.order_by("name", "id")
         if any(
-            isinstance(action, dict)
-            and action.get("type") == "send_email"
-            and isinstance(action.get("config"), dict)
-            and action["config"].get("template") == name
-            for action in automation.actions or []
+            spec.type == "send_email" and spec.config.get("template") == name
+            for spec in actions_from_json(automation.actions)
         )
     ]

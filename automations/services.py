@@ -16,25 +16,20 @@ from django.utils import timezone
 
 from accounts.models import Workspace
 from automations import selectors
-from automations.definition import enabled_problems, validate_definition
-from automations.definition.common import type_name, unknown_keys
+from automations.definition import (
+    DEFINITION_FIELDS,
+    definition_of,
+    enabled_problems,
+    validate_definition,
+)
+from automations.definition.model import Trigger
 from automations.engine.schedule import next_run_after
 from automations.engine.templates import validate_template_value
 from automations.models import Automation, AutomationVersion, EmailTemplate
 from automations.trigger_types import FIELD_CHANGED, SCHEDULE, WEBHOOK
+from automations.validation import type_name, unknown_keys
 from config.errors import DomainError, ValidationFailed
 from records.models import Module
-
-# The parts of a definition an update may replace (plus "enabled").
-DEFINITION_PARTS = (
-    "name",
-    "description",
-    "trigger",
-    "conditions",
-    "actions",
-    "error_handling",
-    "timezone",
-)
 
 
 def invalidate_automation_cache(workspace_id: int) -> None:
@@ -75,7 +70,7 @@ def automation_definition(automation: Automation) -> dict[str, Any]:
 
 def _versioned(definition: Mapping[str, Any]) -> dict[str, Any]:
     # History records what runs execute; the secret stays out of it.
-    return {key: definition.get(key) for key in DEFINITION_PARTS}
+    return {key: definition.get(key) for key in DEFINITION_FIELDS}
 
 
 def _same_json(a: Any, b: Any) -> bool:
@@ -98,21 +93,22 @@ def _apply_definition(automation: Automation, cleaned: Mapping[str, Any]) -> Non
     automation.timezone = cleaned["timezone"]
     automation.webhook_secret = cleaned.get("webhook_secret") or ""
     # Derived columns: the matcher and the schedule dispatcher query these, never the JSON.
-    automation.trigger_type = trigger["type"]
+    typed = definition_of(automation).trigger
+    automation.trigger_type = typed.type
     automation.module = (
-        Module.objects.get(workspace_id=automation.workspace_id, slug=trigger["module"])
-        if trigger.get("module")
+        Module.objects.get(workspace_id=automation.workspace_id, slug=typed.module)
+        if typed.module
         else None
     )
-    automation.watched_field = trigger.get("field", "") if trigger["type"] == FIELD_CHANGED else ""
-    automation.webhook_path = trigger.get("webhook_path") if trigger["type"] == WEBHOOK else None
+    automation.watched_field = (typed.field or "") if typed.type == FIELD_CHANGED else ""
+    automation.webhook_path = typed.webhook_path if typed.type == WEBHOOK else None
 
 
 def _next_run_at(automation: Automation, *, now: datetime | None = None) -> datetime | None:
     if not automation.enabled or automation.trigger_type != SCHEDULE:
         return None
     return next_run_after(
-        automation.trigger["schedule"], automation.timezone, now or timezone.now()
+        definition_of(automation).trigger.schedule or "", automation.timezone, now or timezone.now()
     )
 
 
@@ -136,7 +132,7 @@ def _actor(user: Any) -> Any:
 @transaction.atomic
 def automation_create(*, workspace: Workspace, user: Any, data: Mapping[str, Any]) -> Automation:
     """Validate and store a new automation (disabled unless `data` says "enabled": true)."""
-    cleaned = validate_definition(workspace=workspace, data=data)
+    cleaned = validate_definition(workspace=workspace, data=data).as_json()
     automation = Automation(workspace=workspace, created_by=_actor(user), version=1)
     _apply_definition(automation, cleaned)
     automation.enabled = cleaned["enabled"]
@@ -153,14 +149,8 @@ def automation_create(*, workspace: Workspace, user: Any, data: Mapping[str, Any
 
 
 _UPDATE_FIELDS = [
-    "name",
-    "description",
+    *DEFINITION_FIELDS,
     "enabled",
-    "trigger",
-    "conditions",
-    "actions",
-    "error_handling",
-    "timezone",
     "trigger_type",
     "module",
     "watched_field",
@@ -221,10 +211,11 @@ def automation_update(*, automation: Automation, user: Any, data: Mapping[str, A
             raise ValidationFailed(problems)
         return _set_enabled(locked, data["enabled"])
     merged = {**current, **data}
-    new_type = merged["trigger"].get("type") if isinstance(merged["trigger"], Mapping) else None
-    if new_type != WEBHOOK and "webhook_secret" not in data:
+    if Trigger.from_json(merged["trigger"]).type != WEBHOOK and "webhook_secret" not in data:
         merged.pop("webhook_secret", None)  # a secret belongs to the webhook trigger it signed
-    cleaned = validate_definition(workspace=locked.workspace, data=merged, instance=locked)
+    cleaned = validate_definition(
+        workspace=locked.workspace, data=merged, instance=locked
+    ).as_json()
 
     changed = not _same_json(_versioned(cleaned), _versioned(current)) or (
         cleaned.get("webhook_secret", "") != locked.webhook_secret

@@ -405,9 +405,7 @@ def _bulk_update_batch(
 
 
 @transaction.atomic
-def record_delete(
-    *, record: Record, actor: User | None = None, cause: dict | None = None
-) -> None:
+def record_delete(*, record: Record, actor: User | None = None, cause: dict | None = None) -> None:
     module = record.module
     fields = module_fields(module)
     # The last values come from the locked row, not from a possibly stale instance.

@@ -26,8 +26,8 @@ from automations.engine.templates import TemplateError, render_value
 
 if TYPE_CHECKING:
     from accounts.models import Workspace
-    from automations.definition.common import DefinitionContext, Problems
     from automations.models import Automation, EmailTemplate, Run
+    from automations.validation import DefinitionContext, Problems
 
 
 class ActionError(Exception):

@@ -39,7 +39,9 @@ from urllib3.util import parse_url
 
 from automations import signing
 from automations.actions.base import Action, ActionContext, ActionError, Done
-from automations.definition.common import (
+from automations.engine.templates import format_datetime
+from automations.netguard import GuardedManager, host_refusal
+from automations.validation import (
     DefinitionContext,
     Problems,
     join,
@@ -47,8 +49,6 @@ from automations.definition.common import (
     unknown_keys,
     url_problems,
 )
-from automations.engine.templates import format_datetime
-from automations.netguard import GuardedManager, host_refusal
 from primitives.jsonpolicy import made_storable
 
 CONNECT_TIMEOUT = 3.0

@@ -7,7 +7,7 @@ from typing import Any
 
 from automations.actions.base import Action, ActionContext, ActionError, Done, PreviewContext
 from automations.actions.record_writes import named_module, preview_record_write, values_problems
-from automations.definition.common import DefinitionContext, Problems, required_string, unknown_keys
+from automations.validation import DefinitionContext, Problems, required_string, unknown_keys
 from config.errors import ValidationFailed
 from records.selectors import module_get
 from records.services import record_create

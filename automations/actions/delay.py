@@ -13,7 +13,7 @@ from automations.actions.base import Action, ActionContext, ActionError, Park
 from automations.engine.durations import UNIT_SECONDS, delay_seconds, validate_delay
 
 if TYPE_CHECKING:
-    from automations.definition.common import DefinitionContext, Problems
+    from automations.validation import DefinitionContext, Problems
 
 
 class Delay(Action):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from automations.definition.common import (
+from automations.validation import (
     DefinitionContext,
     Problems,
     field_values_problems,

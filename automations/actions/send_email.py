@@ -25,7 +25,9 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.validators import validate_email
 
 from automations.actions.base import Action, ActionContext, ActionError, Done, PreviewContext
-from automations.definition.common import (
+from automations.engine.templates import TemplateError, render_string
+from automations.models import EmailTemplate
+from automations.validation import (
     DefinitionContext,
     Problems,
     email_problems,
@@ -34,8 +36,6 @@ from automations.definition.common import (
     type_name,
     unknown_keys,
 )
-from automations.engine.templates import TemplateError, render_string
-from automations.models import EmailTemplate
 
 MAX_RECIPIENTS = 50
 CODE = "email_delivery_failed"

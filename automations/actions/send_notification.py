@@ -8,7 +8,8 @@ from typing import Any
 from accounts.models import Membership
 from automations import links
 from automations.actions.base import Action, ActionContext, ActionError, Done, PreviewContext
-from automations.definition.common import (
+from automations.notifications import notification_create
+from automations.validation import (
     DefinitionContext,
     Problems,
     has_markup,
@@ -17,7 +18,6 @@ from automations.definition.common import (
     required_string,
     unknown_keys,
 )
-from automations.notifications import notification_create
 from primitives.user_ids import user_id_value
 
 

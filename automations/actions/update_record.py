@@ -8,7 +8,8 @@ from typing import Any
 
 from automations.actions.base import Action, ActionContext, ActionError, Done, PreviewContext
 from automations.actions.record_writes import named_module, preview_record_write, values_problems
-from automations.definition.common import (
+from automations.trigger_types import RECORD_DELETED
+from automations.validation import (
     DefinitionContext,
     Problems,
     has_markup,
@@ -16,7 +17,6 @@ from automations.definition.common import (
     required_string,
     unknown_keys,
 )
-from automations.trigger_types import RECORD_DELETED
 from config.errors import ValidationFailed
 from records.models import Module, Record
 from records.selectors import module_get, record_for_update

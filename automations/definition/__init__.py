@@ -3,7 +3,9 @@
 `validate_definition` checks every part (name, trigger, conditions, actions, error handling,
 timezone, webhook secret) and raises one ValidationFailed listing ALL the problems, each with
 the exact path (`actions[1].config.url`) and the reason. Nothing else in the codebase reads the
-raw request dict: services store the cleaned definition it returns.
+raw request dict: it returns a frozen `ValidatedAutomation` (the typed `Definition` of
+`automations.definition.model` plus name, description, enabled, timezone and secret), and the
+services store its `as_json()`. Readers of a stored automation use `definition_of`.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ from typing import Any
 
 from accounts.models import Workspace
 from automations.definition.actions import MAX_ACTIONS, validate_actions
-from automations.definition.common import (
-    DefinitionContext,
-    Problems,
-    email_problems,
-    required_string,
-    type_name,
-    unknown_keys,
+from automations.definition.model import (
+    DEFAULT_ERROR_HANDLING,
+    DEFINITION_FIELDS,
+    DEFINITION_KEYS,
+    DEFINITION_PARTS,
+    TRIGGER_FIELDS,
+    Definition,
+    ValidatedAutomation,
+    definition_of,
 )
 from automations.engine.conditions import count_leaves, validate_conditions
 from automations.engine.schedule import validate_cron, validate_timezone
@@ -38,31 +42,32 @@ from automations.trigger_types import (
     TRIGGER_TYPES,
     WEBHOOK,
 )
+from automations.validation import (
+    DefinitionContext,
+    Problems,
+    email_problems,
+    required_string,
+    type_name,
+    unknown_keys,
+)
 from config.api.parsers import enforce_json_policy
 from config.errors import ValidationFailed
 from records.selectors import field_types_of, module_fields, module_get
 
 __all__ = [
     "DEFAULT_ERROR_HANDLING",
+    "DEFINITION_FIELDS",
     "DEFINITION_KEYS",
+    "DEFINITION_PARTS",
     "MAX_ACTIONS",
     "MAX_CONDITIONS",
+    "Definition",
+    "ValidatedAutomation",
+    "definition_of",
+    "enabled_problems",
     "validate_definition",
 ]
 
-DEFINITION_KEYS = frozenset(
-    {
-        "name",
-        "description",
-        "enabled",
-        "trigger",
-        "conditions",
-        "actions",
-        "error_handling",
-        "timezone",
-        "webhook_secret",
-    }
-)
 TRIGGER_KEYS: dict[str, frozenset[str]] = {
     RECORD_CREATED: frozenset({"type", "module"}),
     RECORD_UPDATED: frozenset({"type", "module"}),
@@ -76,13 +81,6 @@ MAX_CONDITIONS = 100
 MAX_NAME_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 2000
 DEFAULT_TIMEZONE = "UTC"
-# Failure notices go to the automation's creator in the app (and to notify_email when set);
-# the circuit breaker disables after this many consecutive failed runs (the seed's 5).
-DEFAULT_ERROR_HANDLING: dict[str, Any] = {
-    "notify_on_failure": True,
-    "notify_email": None,
-    "disable_after_failures": 5,
-}
 MAX_DISABLE_AFTER_FAILURES = 100
 # Letters, digits, '-' and '_': one URL path segment that needs no escaping.
 _WEBHOOK_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
@@ -98,11 +96,11 @@ def enabled_problems(enabled: Any) -> Problems:
 
 def validate_definition(
     *, workspace: Workspace, data: Mapping[str, Any], instance: Automation | None = None
-) -> dict[str, Any]:
+) -> ValidatedAutomation:
     """Return the cleaned definition or raise ValidationFailed with every problem found.
 
     `instance` is the automation being updated (its own webhook_path is not a clash).
-    The cleaned dict has name, description, enabled, trigger, conditions, actions,
+    Its `as_json()` has name, description, enabled, trigger, conditions, actions,
     error_handling (defaults filled in), timezone and, when set, webhook_secret.
     """
     if not isinstance(data, Mapping):
@@ -150,19 +148,22 @@ def validate_definition(
 
     if problems:
         raise ValidationFailed(problems)
-    cleaned: dict[str, Any] = {
-        "name": data["name"].strip(),
-        "description": description,
-        "enabled": enabled,
-        "trigger": trigger,
-        "conditions": conditions,
-        "actions": actions,
-        "error_handling": error_handling,
-        "timezone": timezone,
-    }
-    if secret is not None:
-        cleaned["webhook_secret"] = secret
-    return cleaned
+    definition = Definition.from_json(
+        {
+            "trigger": trigger,
+            "conditions": conditions,
+            "actions": actions,
+            "error_handling": error_handling,
+        }
+    )
+    return ValidatedAutomation(
+        name=data["name"].strip(),
+        description=description,
+        enabled=enabled,
+        definition=definition,
+        timezone=timezone,
+        webhook_secret=secret,
+    )
 
 
 def _validate_trigger(
@@ -209,16 +210,14 @@ def _validate_trigger(
         if trigger.get("schedule") is None:
             problems.append(("trigger.schedule", "schedule is required (a cron expression)"))
         else:
-            message = validate_cron(trigger["schedule"])
-            if message:
-                problems.append(("trigger.schedule", message))
+            cron_problem = validate_cron(trigger["schedule"])
+            if cron_problem:
+                problems.append(("trigger.schedule", cron_problem))
     if "webhook_path" in allowed:
         problems += _webhook_path_problems(workspace, trigger.get("webhook_path"), instance)
 
-    cleaned = {
-        key: trigger[key]
-        for key in ("type", "module", "field", "schedule", "webhook_path")
-        if key in trigger and key in allowed
+    cleaned: dict[str, Any] = {
+        key: trigger[key] for key in TRIGGER_FIELDS if key in trigger and key in allowed
     }
     if isinstance(cleaned.get("schedule"), str):
         cleaned["schedule"] = " ".join(cleaned["schedule"].split())

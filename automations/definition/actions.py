@@ -8,18 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from automations.definition.common import DefinitionContext, Problems, type_name, unknown_keys
+from automations.actions import ACTIONS
+from automations.validation import DefinitionContext, Problems, type_name, unknown_keys
 
 MAX_ACTIONS = 50
 
 
 def validate_actions(actions: Any, ctx: DefinitionContext) -> tuple[Problems, list[dict[str, Any]]]:
     """Return (problems, cleaned actions)."""
-    # Read when a definition is validated, not at import: each action module imports
-    # automations.definition.common for its own checks, so importing the registry here at
-    # module level would import the definition package from inside itself.
-    from automations.actions import ACTIONS
-
     if actions is None:
         return [("actions", "actions is required")], []
     if not isinstance(actions, list):

@@ -1,19 +1,24 @@
 """Plain-Python automation engine: conditions, templates, schedules and delays.
 
-No Django imports here: everything is tested without a database.
+No Django imports here: everything is tested without a database. The operator rules
+(`engine.operators`) are the one source the builder's Python and JavaScript read too.
 """
 
 from automations.engine.conditions import (
-    CHANGE_OPERATORS,
-    FIELD_TYPES,
-    NO_VALUE_OPERATORS,
-    OPERATORS,
     ConditionError,
     ConditionsResult,
     evaluate_conditions,
     validate_conditions,
 )
 from automations.engine.durations import delay_seconds, validate_delay
+from automations.engine.operators import (
+    CHANGE_OPERATORS,
+    FIELD_TYPES,
+    NO_VALUE_OPERATORS,
+    OPERATORS,
+    offered_operators,
+    operator_table,
+)
 from automations.engine.schedule import (
     describe_cron,
     next_run_after,
@@ -45,6 +50,8 @@ __all__ = [
     "format_datetime",
     "next_run_after",
     "next_runs",
+    "offered_operators",
+    "operator_table",
     "render_string",
     "render_value",
     "validate_conditions",

@@ -47,38 +47,36 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from automations.engine.operators import (
+    CHANGE_OPERATORS,
+    FIELD_TYPES,
+    NO_VALUE_OPERATORS,
+    NULLABLE_VALUE_OPERATORS,
+    OPERATORS,
+    ORDER_OPERATORS,
+    RULE,
+    STRING_OPERATORS,
+)
 from primitives.numbers import NumberError, NumberOutOfRange, parse_number, shown
 from primitives.timestamps import MomentError, MomentOutOfRange, parse_moment
 
-OPERATORS: tuple[str, ...] = (
-    "equals",
-    "not_equals",
-    "contains",
-    "not_contains",
-    "starts_with",
-    "ends_with",
-    "greater_than",
-    "less_than",
+__all__ = [
+    "CHANGE_OPERATORS",
+    "FIELD_TYPES",
+    "NO_VALUE_OPERATORS",
+    "NULLABLE_VALUE_OPERATORS",
+    "OPERATORS",
+    "ORDER_OPERATORS",
+    "STRING_OPERATORS",
+    "ConditionError",
+    "ConditionsResult",
+    "count_leaves",
+    "evaluate_conditions",
+    "evaluate_leaf",
     "is_empty",
-    "is_not_empty",
-    "changed",
-    "changed_to",
-    "changed_from",
-)
-NO_VALUE_OPERATORS: frozenset[str] = frozenset({"is_empty", "is_not_empty", "changed"})
-CHANGE_OPERATORS: frozenset[str] = frozenset({"changed", "changed_to", "changed_from"})
-# Operators for which ``"value": null`` is meaningful ("is empty" / "was cleared").
-NULLABLE_VALUE_OPERATORS: frozenset[str] = frozenset(
-    {"equals", "not_equals", "changed_to", "changed_from"}
-)
-ORDER_OPERATORS: frozenset[str] = frozenset({"greater_than", "less_than"})
-STRING_OPERATORS: frozenset[str] = frozenset(
-    {"contains", "not_contains", "starts_with", "ends_with"}
-)
+    "validate_conditions",
+]
 
-FIELD_TYPES: frozenset[str] = frozenset(
-    {"text", "number", "date", "datetime", "boolean", "select", "email", "url", "reference", "user"}
-)
 # Fields every record has, whatever its module declares.
 SYSTEM_FIELD_TYPES: Mapping[str, str] = {
     "id": "reference",
@@ -91,9 +89,6 @@ MAX_GROUP_DEPTH = 5
 LEAF_KEYS = frozenset({"field", "operator", "value"})
 GROUP_KEYS = ("all", "any")
 
-# Types where a string/order operator makes no sense, rejected at save time.
-_NON_STRING_TYPES = frozenset({"number", "date", "datetime", "boolean"})
-_ORDERED_TYPES = frozenset({"number", "date", "datetime"})
 _EXACT_TYPES = frozenset({"reference", "user"})
 
 _INVALID = object()
@@ -128,7 +123,7 @@ def is_empty(value: Any) -> bool:
 
 def to_decimal(value: Any) -> Decimal | None:
     """Read ``value`` as a finite, bounded Decimal, or ``None`` when it is not a number this
-    service keeps (config/numbers.py: 15 significant digits, below 10^15). Cheap whatever the
+    service keeps (primitives/numbers.py: 15 significant digits, below 10^15). Cheap whatever the
     value's exponent and never raises, so a record holding ``"1e1000000"`` compares as text."""
     try:
         return parse_number(value)
@@ -243,7 +238,7 @@ def _scalar_equals(actual: Any, expected: Any, kind: str) -> bool:
         return _text_key(actual, kind) == _text_key(expected, kind)
     if kind in ("date", "datetime"):
         a, b = _date_pair(a, b)
-    return a == b
+    return bool(a == b)
 
 
 def _item_key(value: Any, kind: str) -> Any:
@@ -302,7 +297,7 @@ def _ordered(actual: Any, expected: Any, field_type: str | None, *, greater: boo
         return False
     if kind != "number":
         a, b = _date_pair(a, b)
-    return a > b if greater else a < b
+    return bool(a > b if greater else a < b)
 
 
 def _change_key(value: Any, kind: str) -> Any:
@@ -323,7 +318,7 @@ def _change_key(value: Any, kind: str) -> Any:
 def _has_changed(before: Any, after: Any, field_type: str | None) -> bool:
     flat = [v for v in (before, after) if not isinstance(v, (list, tuple))]
     kind = _kind(field_type, *flat)
-    return _change_key(before, kind) != _change_key(after, kind)
+    return bool(_change_key(before, kind) != _change_key(after, kind))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -391,6 +386,8 @@ def _group_structure_errors(
         errors.append((path, "a group takes either 'all' or 'any', not both"))
     errors += [(f"{path}.{key}", f"unknown key '{key}'") for key in node if key not in GROUP_KEYS]
     key = _group_key(node)
+    if key is None:  # callers pass groups only
+        return errors
     items = node[key]
     if not isinstance(items, list):
         return [*errors, (f"{path}.{key}", f"'{key}' must be a list of conditions")]
@@ -475,7 +472,7 @@ def _evaluate_node(
         node, record=record, previous=previous, field_type=types.get(node["field"])
     )
     evaluated.append(entry)
-    return entry["passed"]
+    return bool(entry["passed"])
 
 
 def evaluate_leaf(
@@ -629,19 +626,14 @@ def _leaf_semantic_errors(
             errors.append((f"{path}.value", f"operator '{operator}': the value {err}"))
         except NumberError:
             errors.append((f"{path}.value", f"operator '{operator}' needs a numeric value"))
-    message = _value_type_error(value, field_type)
-    if message:
-        errors.append((f"{path}.value", message))
+    value_problem = _value_type_error(value, field_type)
+    if value_problem:
+        errors.append((f"{path}.value", value_problem))
     return errors
 
 
 def _operator_misfit(operator: str, field_type: str) -> str | None:
-    if operator in STRING_OPERATORS and field_type in _NON_STRING_TYPES:
-        return f"operator '{operator}' does not apply to {field_type} fields"
-    if operator in ORDER_OPERATORS and field_type in FIELD_TYPES:
-        if field_type not in _ORDERED_TYPES:
-            return f"operator '{operator}' applies only to number, date and datetime fields"
-    return None
+    return RULE[operator].misfit(field_type)
 
 
 def _value_type_error(value: Any, field_type: str) -> str | None:

@@ -179,6 +179,6 @@ def _describe_cron(expr: str) -> str:
     options.locale_code = "en_US"
     options.use_24hour_time_format = False
     try:
-        return get_description(_expand(expr), options)
+        return str(get_description(_expand(expr), options))
     except Exception:  # cron-descriptor raises assorted exception types: fall back
         return expr

@@ -94,7 +94,7 @@ class TemplateError(ValueError):
 
 def format_datetime(value: dt.datetime) -> str:
     """ISO 8601 in UTC with seconds and ``Z`` (naive datetimes are taken as UTC)."""
-    return iso(value)
+    return iso(value) or ""  # iso() is None only for None
 
 
 class _UtcDateTime(dt.datetime):

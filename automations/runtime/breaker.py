@@ -6,20 +6,20 @@ runs finishing at once on several workers count correctly.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from automations.definition.model import definition_of
 from automations.models import Automation, Run
-
-DEFAULT_DISABLE_AFTER = 5
 
 
 def disable_after(automation: Automation) -> int:
-    value = (automation.error_handling or {}).get("disable_after_failures", DEFAULT_DISABLE_AFTER)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        return DEFAULT_DISABLE_AFTER
-    return value
+    """How many consecutive failed runs trip the breaker (the definition's default when its
+    error_handling does not say, or says something unusable)."""
+    return definition_of(automation).error_handling.disable_after_failures
 
 
 def record_outcome(*, run: Run, automation: Automation, status: str, error_code: str = "") -> bool:
@@ -30,7 +30,7 @@ def record_outcome(*, run: Run, automation: Automation, status: str, error_code:
     A run finished again after a manual retry is not counted twice in run_count.
     """
     now = timezone.now()
-    updates: dict = {"last_run_at": now, "last_run_status": status}
+    updates: dict[str, Any] = {"last_run_at": now, "last_run_status": status}
     if not (run.context or {}).get("retried"):
         updates["run_count"] = F("run_count") + 1
     if status == Run.Status.SUCCESS:

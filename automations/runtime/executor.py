@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from automations.actions import ACTIONS, Action, ActionContext, ActionError, Done, Park, Result
 from automations.context import template_context
+from automations.definition.model import ActionSpec, Definition, definition_of
 from automations.engine.template_limits import truncated_copy
 from automations.engine.templates import TemplateError, render_value
 from automations.models import ActionRun, Automation, AutomationVersion, Run
@@ -53,19 +54,19 @@ from automations.runtime.sql import complete_success, lock_and_load
 logger = logging.getLogger(__name__)
 
 
-def actions_for(run: Run, automation: Automation) -> list[dict[str, Any]]:
+def actions_for(run: Run, automation: Automation) -> tuple[ActionSpec, ...]:
     """The actions of the version the run was created with (a delayed run resumes the
     definition it started with, even if the automation was edited meanwhile)."""
     if run.version == automation.version:
-        return list(automation.actions or [])
+        return definition_of(automation).actions
     definition = (
         AutomationVersion.objects.filter(automation_id=automation.id, version=run.version)
         .values_list("definition", flat=True)
         .first()
     )
-    if isinstance(definition, dict) and isinstance(definition.get("actions"), list):
-        return definition["actions"]
-    return list(automation.actions or [])
+    if isinstance(definition, dict) and "actions" in definition:
+        return Definition.from_json(definition).actions
+    return definition_of(automation).actions
 
 
 def _wake_later(run_id: str, delay: float) -> None:
@@ -91,11 +92,9 @@ def _requeue_if_early(run_id: str, now: datetime) -> None:
             dispatch(run_id, countdown=wait + 0.01)
 
 
-def database_only(actions: list[dict[str, Any]]) -> bool:
+def database_only(actions: Sequence[ActionSpec]) -> bool:
     """Whether every one of these actions writes only to this database."""
-    return all(
-        getattr(ACTIONS.get(str(spec.get("type"))), "transactional", False) for spec in actions
-    )
+    return all(getattr(ACTIONS.get(spec.type), "transactional", False) for spec in actions)
 
 
 def execute(run_id: str, *, optimistic: bool = True) -> str | None:
@@ -148,7 +147,7 @@ class _Execution:
         run: Run,
         owner: Ownership,
         *,
-        actions: list[dict[str, Any]],
+        actions: Sequence[ActionSpec],
         started: datetime,
     ) -> None:
         self.run = run
@@ -191,17 +190,17 @@ class _Execution:
     def _close_finished_delay(self) -> None:
         index = self.run.next_action_index - 1
         if 0 <= index < len(self.actions) and getattr(
-            ACTIONS.get(str(self.actions[index].get("type"))), "parks", False
+            ACTIONS.get(self.actions[index].type), "parks", False
         ):
             ActionRun.objects.filter(
                 run_id=self.run.id, index=index, status=ActionRun.Status.WAITING
             ).update(status=ActionRun.Status.SUCCESS, completed_at=timezone.now())
 
-    def _step(self, index: int, spec: dict[str, Any]) -> str | None:
+    def _step(self, index: int, spec: ActionSpec) -> str | None:
         """Run one action; None means go on with the next one."""
         now = timezone.now()
-        kind = str(spec.get("type"))
-        raw_config = spec.get("config") or {}
+        kind = spec.type
+        raw_config = spec.config
         action = ACTIONS.get(kind)
         context = template_context(
             automation_id=self.automation.id,

@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.conf import settings
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 
+from automations.definition.model import definition_of
 from automations.models import Automation
 from automations.trigger_types import FIELD_CHANGED, RECORD_EVENT_TRIGGERS
 
@@ -53,7 +54,7 @@ _indexes: OrderedDict[int, _Index] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _cache():
+def _cache() -> BaseCache:
     return caches["automations"] if "automations" in settings.CACHES else caches["default"]
 
 
@@ -157,6 +158,11 @@ def _load(workspace_id: int, token: str | None) -> _Index:
         module__isnull=False,
     ).order_by("created_at", "id")
     for automation in automations:
+        if automation.module_id is None:
+            continue  # excluded by the query; the check is for the type
+        # Parsed here, once per load, so each record event reads the typed definition
+        # (definition_of keeps it on the instance) instead of parsing JSON per save.
+        definition_of(automation)
         by_key.setdefault((automation.module_id, automation.trigger_type), []).append(automation)
     index = _Index(
         token=token,

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Membership, Workspace
+from automations.definition.model import definition_of
 from automations.models import Automation, Notification, Run
 from automations.notifications import notification_create
 
@@ -76,8 +77,8 @@ def _notify_run_failed(*, run_id: str, tripped: bool) -> None:
         # Its circuit breaker has tripped, which sends a notice of its own: runs that fail
         # around it (the rest of a bulk change that matched it before) add none each.
         return
-    handling = automation.error_handling or {}
-    notify = handling.get("notify_on_failure", True)
+    handling = definition_of(automation).error_handling
+    notify = handling.notify_on_failure
     if not notify and not tripped:
         return
     error = f"{run.error_code}: {run.error_message}" if run.error_code else "unknown error"
@@ -101,7 +102,7 @@ def _notify_run_failed(*, run_id: str, tripped: bool) -> None:
             link=link,
             run=run,
         )
-    email = handling.get("notify_email")
+    email = handling.notify_email
     if notify and email:
         body = (
             f"{message}\n\nAutomation: {automation.name} ({automation.id})\n"

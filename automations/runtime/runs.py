@@ -23,6 +23,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from automations.context import user_snapshot
+from automations.definition.model import definition_of
 from automations.engine.conditions import ConditionError, evaluate_conditions
 from automations.models import Automation, Run
 from automations.runtime import handover
@@ -298,11 +299,12 @@ def evaluate_for_run(
     automation: Automation, *, record: dict, previous: dict | None, field_types: dict[str, str]
 ) -> tuple[bool, list, str]:
     """(passed, conditions_evaluated, error message if evaluation raised)."""
-    if not automation.conditions:
+    conditions = definition_of(automation).conditions
+    if not conditions:
         return True, [], ""
     try:
         result = evaluate_conditions(
-            automation.conditions, record=record, previous=previous, field_types=field_types
+            conditions.source, record=record, previous=previous, field_types=field_types
         )
     except ConditionError as err:
         return False, [], str(err)

@@ -32,6 +32,7 @@ from croniter import croniter
 from django.db import transaction
 from django.utils import timezone
 
+from automations.definition.model import definition_of
 from automations.engine.schedule import ALIASES, next_run_after, resolve_wall_time
 from automations.engine.templates import format_datetime
 from automations.models import Automation
@@ -95,7 +96,9 @@ def _start_batch(automations: list[Automation], *, now: dt.datetime) -> int:
     groups: dict[tuple[dt.datetime, dt.datetime], list[tuple[Automation, dt.datetime]]] = {}
     for automation in automations:
         old = automation.next_run_at
-        expr = (automation.trigger or {}).get("schedule", "")
+        if old is None:
+            continue  # unscheduled since it was read: nothing of it is due
+        expr = definition_of(automation).trigger.schedule or ""
         key = (expr, automation.timezone, old)
         try:
             if key not in times:

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from automations.definition.model import definition_of
 from automations.engine.schedule import describe_cron
 from automations.models import Automation
 from automations.selectors import automations_for
@@ -23,13 +24,13 @@ ENABLED_FILTERS = {"true": True, "false": False}
 
 def trigger_summary(automation: Automation) -> str:
     """The trigger in a few words, e.g. "deals.stage changes" or "At 09:00 AM"."""
-    trigger = automation.trigger or {}
+    trigger = definition_of(automation).trigger
     if automation.trigger_type == SCHEDULE:
-        return f"{describe_cron(trigger.get('schedule', ''))} ({automation.timezone})"
+        return f"{describe_cron(trigger.schedule or '')} ({automation.timezone})"
     if automation.trigger_type == WEBHOOK:
-        return f"Webhook /{trigger.get('webhook_path', '')}"
+        return f"Webhook /{trigger.webhook_path or ''}"
     if automation.trigger_type == FIELD_CHANGED:
-        return f"{trigger.get('field', '')} changes"
+        return f"{trigger.field or ''} changes"
     return TRIGGER_LABELS.get(automation.trigger_type, automation.trigger_type)
 
 

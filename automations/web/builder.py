@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -20,7 +20,7 @@ from automations.selectors import automation_get
 from automations.services import automation_create, automation_update
 from automations.trigger_types import MODULE_TRIGGERS, PREVIOUS_TRIGGERS, TRIGGER_TYPES
 from automations.web import builder_state as bs
-from automations.web.layout import workspace_view
+from automations.web.layout import WorkspaceRequest, workspace_view
 from config.errors import ValidationFailed
 from primitives import jsonpolicy
 
@@ -43,7 +43,7 @@ _PART_LABELS = {
 }
 
 
-def automation_or_404(request: HttpRequest, automation_id: str) -> Automation:
+def automation_or_404(request: WorkspaceRequest, automation_id: str) -> Automation:
     automation = automation_get(workspace=request.workspace, automation_id=automation_id)
     if automation is None:
         raise Http404("No such automation")
@@ -85,7 +85,7 @@ def parse_definition(raw: str | None) -> tuple[dict[str, Any], dict[str, list[st
     return value, {}
 
 
-def _initial_definition(request: HttpRequest, automation: Automation | None) -> dict[str, Any]:
+def _initial_definition(request: WorkspaceRequest, automation: Automation | None) -> dict[str, Any]:
     definition = bs.definition_of(automation)
     if automation is None:
         # Links such as "create a manual automation for contacts" preselect the trigger.
@@ -98,7 +98,7 @@ def _initial_definition(request: HttpRequest, automation: Automation | None) -> 
     return definition
 
 
-def _builder(request: HttpRequest, automation: Automation | None) -> HttpResponse:
+def _builder(request: WorkspaceRequest, automation: Automation | None) -> HttpResponse:
     schema = bs.builder_schema(request.workspace)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
@@ -200,17 +200,17 @@ def _blank(action: bs.ActionState) -> bs.ActionState:
 
 
 @workspace_view
-def automation_new(request: HttpRequest) -> HttpResponse:
+def automation_new(request: WorkspaceRequest) -> HttpResponse:
     return _builder(request, None)
 
 
 @workspace_view
-def automation_edit(request: HttpRequest, automation_id: str) -> HttpResponse:
+def automation_edit(request: WorkspaceRequest, automation_id: str) -> HttpResponse:
     return _builder(request, automation_or_404(request, automation_id))
 
 
 @workspace_view
-def cron_preview(request: HttpRequest) -> JsonResponse:
+def cron_preview(request: WorkspaceRequest) -> JsonResponse:
     """The schedule in words and its next five runs, for the builder as the user types."""
     schedule = request.GET.get("schedule", "")[:200]
     tz = request.GET.get("timezone", "UTC")[:64]

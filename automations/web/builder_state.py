@@ -19,13 +19,12 @@ from django.utils import timezone as dj_timezone
 
 from accounts.models import Workspace
 from automations.actions import ACTIONS
-from automations.definition import DEFAULT_ERROR_HANDLING
-from automations.engine.conditions import (
-    CHANGE_OPERATORS,
+from automations.definition import DEFAULT_ERROR_HANDLING, DEFINITION_PARTS
+from automations.engine.operators import (
     NO_VALUE_OPERATORS,
-    OPERATORS,
-    ORDER_OPERATORS,
     STRING_OPERATORS,
+    offered_operators,
+    operator_table,
 )
 from automations.engine.schedule import describe_cron, next_runs, validate_cron
 from automations.models import Automation
@@ -78,8 +77,6 @@ SYSTEM_FIELDS = [
     {"key": "created_at", "label": "Created at", "type": "datetime", "options": []},
     {"key": "updated_at", "label": "Updated at", "type": "datetime", "options": []},
 ]
-_NON_STRING_TYPES = {"number", "date", "datetime", "boolean"}
-_ORDERED_TYPES = {"number", "date", "datetime"}
 CRON_PRESETS = [
     ("0 9 * * *", "Daily at 9 AM"),
     ("0 9 * * 1-5", "Weekdays at 9 AM"),
@@ -110,21 +107,12 @@ COMMON_TIMEZONES = [
     "Asia/Kolkata",
     "Australia/Sydney",
 ]
-CONFIG_PART_KEYS = ("trigger", "conditions", "actions", "error_handling", "timezone")
+CONFIG_PART_KEYS = (*DEFINITION_PARTS, "timezone")
 
 
 def operators_for(field_type: str | None, *, has_previous: bool) -> list[str]:
-    """Operators the API accepts for a field of this type (see engine/conditions.py)."""
-    ops = []
-    for op in OPERATORS:
-        if op in CHANGE_OPERATORS and not has_previous:
-            continue
-        if op in STRING_OPERATORS and field_type in _NON_STRING_TYPES:
-            continue
-        if op in ORDER_OPERATORS and field_type not in _ORDERED_TYPES:
-            continue
-        ops.append(op)
-    return ops
+    """Operators the builder offers for a field of this type (engine.operators' rules)."""
+    return offered_operators(field_type, has_previous=has_previous)
 
 
 def operator_label(op: str, field_type: str | None) -> str:
@@ -167,14 +155,15 @@ def builder_schema(workspace: Workspace) -> dict[str, Any]:
     return {
         "modules": [{"slug": m.slug, "name": m.name, "fields": field_dicts(m)} for m in modules],
         "system_fields": SYSTEM_FIELDS,
+        # The engine's rules per operator, with the labels this page shows them by.
         "operators": [
-            {"value": op, "label": OPERATOR_LABELS[op], "date_label": operator_label(op, "date")}
-            for op in OPERATORS
+            {
+                **rule,
+                "label": OPERATOR_LABELS[rule["value"]],
+                "date_label": operator_label(rule["value"], "date"),
+            }
+            for rule in operator_table()
         ],
-        "no_value_operators": sorted(NO_VALUE_OPERATORS),
-        "change_operators": sorted(CHANGE_OPERATORS),
-        "string_operators": sorted(STRING_OPERATORS),
-        "order_operators": sorted(ORDER_OPERATORS),
         "triggers": [
             {
                 "value": t,
@@ -263,8 +252,8 @@ class _ConditionReader:
         self.members = members
 
     def leaf(self, node: Mapping[str, Any], path: str) -> ConditionLeaf:
-        name = node.get("field") if isinstance(node.get("field"), str) else ""
-        operator = node.get("operator") if isinstance(node.get("operator"), str) else "equals"
+        name = given if isinstance(given := node.get("field"), str) else ""
+        operator = op if isinstance(op := node.get("operator"), str) else "equals"
         spec = self.types.get(name, {})
         field_type = spec.get("type")
         ops = operators_for(field_type, has_previous=self.has_previous)
@@ -596,7 +585,7 @@ def builder_state(
     modules = {m["slug"]: m for m in schema["modules"]}
     fields = modules.get(trigger["module"], {}).get("fields", [])
     members = [(str(m["id"]), m["label"]) for m in schema["members"]]
-    tz = definition.get("timezone") if isinstance(definition.get("timezone"), str) else "UTC"
+    tz = zone if isinstance(zone := definition.get("timezone"), str) else "UTC"
     eh = definition.get("error_handling")
     eh = {**DEFAULT_ERROR_HANDLING, **(eh if isinstance(eh, Mapping) else {})}
     actions = definition.get("actions")

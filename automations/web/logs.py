@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from automations.definition.model import definition_of
 from automations.models import ActionRun, Run
 from automations.representation import run_data
 from automations.run_queries import daily_outcomes, duration_percentiles, written_records
@@ -121,11 +122,9 @@ def _written(request: WorkspaceRequest, action_runs: list[ActionRun]) -> dict[in
 def _pending_actions(run: Run) -> list[dict]:
     """Actions of the run's definition that have not started yet (shown greyed out)."""
     done = {a.index for a in run.action_runs.all()}
-    actions = run.automation.actions or []
+    actions = definition_of(run.automation).actions
     return [
-        {"index": i, "type": a.get("type", "?")}
-        for i, a in enumerate(actions)
-        if i not in done and isinstance(a, dict)
+        {"index": i, "type": spec.type or "?"} for i, spec in enumerate(actions) if i not in done
     ]
 
 

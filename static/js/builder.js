@@ -19,12 +19,16 @@
   var conditionsRoot = document.querySelector("[data-root-group]");
   var actionList = document.querySelector("[data-actions]");
 
-  var NO_VALUE = new Set(schema.no_value_operators);
-  var CHANGE = new Set(schema.change_operators);
-  var STRING_OPS = new Set(schema.string_operators);
-  var ORDER_OPS = new Set(schema.order_operators);
-  var NON_STRING_TYPES = new Set(["number", "date", "datetime", "boolean"]);
-  var ORDERED_TYPES = new Set(["number", "date", "datetime"]);
+  // The operator rules come from the engine (automations/engine/operators.py) as data in the
+  // page, so this script never keeps a copy of its own.
+  var OPERATORS = schema.operators;
+  var NO_VALUE = new Set(OPERATORS.filter(function (op) { return !op.takes_value; })
+    .map(function (op) { return op.value; }));
+  var STRING_OPS = new Set(OPERATORS.filter(function (op) { return op.text_value; })
+    .map(function (op) { return op.value; }));
+  var KNOWN_TYPES = new Set(OPERATORS.reduce(function (all, op) {
+    return all.concat(op.field_types);
+  }, []));
 
   // ------------------------------------------------------------------------------------------
   // Small helpers
@@ -172,12 +176,13 @@
   // ------------------------------------------------------------------------------------------
   // Conditions
 
+  // Mirrors engine.operators.offered_operators(): a field of a type the rules do not name is
+  // offered what a text field is.
   function operatorsFor(type, hasPrevious) {
-    return schema.operators.filter(function (op) {
-      if (CHANGE.has(op.value) && !hasPrevious) return false;
-      if (STRING_OPS.has(op.value) && NON_STRING_TYPES.has(type)) return false;
-      if (ORDER_OPS.has(op.value) && !ORDERED_TYPES.has(type)) return false;
-      return true;
+    var known = KNOWN_TYPES.has(type) ? type : "text";
+    return OPERATORS.filter(function (op) {
+      if (op.needs_previous && !hasPrevious) return false;
+      return op.field_types.indexOf(known) !== -1;
     }).map(function (op) {
       var label = (type === "date" || type === "datetime") ? op.date_label : op.label;
       return { value: op.value, label: label };

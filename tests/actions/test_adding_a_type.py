@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 
 from automations.actions import ACTIONS, Action, ActionContext, Done
-from automations.definition.common import (
+from automations.models import Automation
+from automations.runtime import matching
+from automations.validation import (
     DefinitionContext,
     Problems,
     required_string,
     unknown_keys,
 )
-from automations.models import Automation
-from automations.runtime import matching
 from tests.factories import make_record
 from tests.runtime.support import drain, runs_of
 

@@ -48,7 +48,7 @@ def test_every_type_validates_a_minimal_config(tenant, kind):
             "actions": [{"type": kind, "config": MINIMAL[kind]}],
         },
     )
-    assert cleaned["actions"][0]["type"] == kind
+    assert cleaned.definition.actions[0].type == kind
 
 
 @pytest.mark.parametrize("kind", list(ACTIONS))
@@ -101,7 +101,7 @@ def test_an_unknown_type_names_the_registered_ones(tenant):
 
 
 def _definition_context(tenant):
-    from automations.definition.common import DefinitionContext
+    from automations.validation import DefinitionContext
 
     return DefinitionContext(
         workspace=tenant.workspace,

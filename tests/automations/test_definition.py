@@ -17,7 +17,7 @@ VALID = {
 
 
 def test_returns_the_cleaned_definition_with_defaults(tenant):
-    cleaned = validate_definition(workspace=tenant.workspace, data=VALID)
+    cleaned = validate_definition(workspace=tenant.workspace, data=VALID).as_json()
 
     assert cleaned == {
         "name": "Welcome",
@@ -43,13 +43,17 @@ def test_update_record_defaults_to_the_trigger_record(tenant):
         "actions": [{"type": "update_record", "config": {"updates": {"status": "done"}}}],
     }
     cleaned = validate_definition(workspace=tenant.workspace, data=data)
-    assert cleaned["actions"][0]["config"] == {"record": "trigger", "updates": {"status": "done"}}
+    assert cleaned.definition.actions[0].config == {
+        "record": "trigger",
+        "updates": {"status": "done"},
+    }
 
 
 def test_schedule_whitespace_is_normalised(tenant):
     data = {**VALID, "trigger": {"type": "schedule", "schedule": " 0  9 * * 1-5 "}}
     cleaned = validate_definition(workspace=tenant.workspace, data=data)
-    assert cleaned["trigger"]["schedule"] == "0 9 * * 1-5"
+    assert cleaned.definition.trigger.schedule == "0 9 * * 1-5"
+    assert cleaned.as_json()["trigger"] == {"type": "schedule", "schedule": "0 9 * * 1-5"}
 
 
 def test_raises_with_every_problem(tenant):
@@ -99,7 +103,7 @@ def test_an_automation_keeps_its_own_webhook_path(tenant):
 
     cleaned = validate_definition(workspace=tenant.workspace, data=data, instance=automation)
 
-    assert cleaned["trigger"]["webhook_path"] == "orders"
+    assert cleaned.definition.trigger.webhook_path == "orders"
     with pytest.raises(ValidationFailed):
         validate_definition(workspace=tenant.workspace, data=data)
 
@@ -118,7 +122,8 @@ def test_exactly_the_limits_are_accepted(tenant):
     leaf = {"field": "email", "operator": "is_not_empty"}
     data = {**VALID, "conditions": [leaf] * 100, "actions": VALID["actions"] * 50}
     cleaned = validate_definition(workspace=tenant.workspace, data=data)
-    assert len(cleaned["actions"]) == 50
+    assert len(cleaned.definition.actions) == 50
+    assert len(cleaned.as_json()["actions"]) == 50
 
 
 def test_validation_uses_a_bounded_number_of_queries(tenant, django_assert_max_num_queries):

@@ -1,5 +1,8 @@
-"""What every part of a definition's validation shares: the problem list, the context of one
-definition (workspace, trigger, module fields) and small checks on values."""
+"""The vocabulary of save-time validation, shared by the definition package and every action
+type's `validate`: the problem list, the context of one definition (workspace, trigger, module
+fields) and small checks on values. It lives beside both, not inside the definition package,
+because the definition package reads the action registry: actions importing it would make a
+circle."""
 
 from __future__ import annotations
 
