@@ -54,7 +54,7 @@ def _run(automation: Automation, record, *, status=Run.Status.SUCCESS, ago=0, **
     return run
 
 
-def test_the_runs_page_filters_by_status_and_automation_and_pages_by_cursor(app, page, owner):
+def test_the_runs_page_filters_by_status_and_automation_and_pages_by_cursor(app, page, owner, shot):
     contacts = owner.module("contacts")
     ann = record_create(module=contacts, data={"name": "Ann Archer"}, actor=owner.user)
     bob = record_create(module=contacts, data={"name": "Bob Baker"}, actor=owner.user)
@@ -71,6 +71,7 @@ def test_the_runs_page_filters_by_status_and_automation_and_pages_by_cursor(app,
     expect(rows).to_have_count(25)
     expect(rows.first).to_contain_text("Follow up")
     expect(rows.first).to_contain_text("Bob Baker")
+    shot(page, "runs-page")
 
     page.get_by_role("link", name="Older →").click()
     expect(rows).to_have_count(6)
@@ -162,7 +163,7 @@ def test_a_run_links_to_the_task_it_created_and_the_task_lists_that_run(
     expect(page.get_by_text("No automation has run for this record yet")).to_have_count(0)
 
 
-def test_the_charts_show_the_right_counts(app, page, owner):
+def test_the_charts_show_the_right_counts(app, page, owner, shot):
     contacts = owner.module("contacts")
     ann = record_create(module=contacts, data={"name": "Ann Archer"}, actor=owner.user)
     automation = _automation(owner, "Charted")
@@ -185,9 +186,11 @@ def test_the_charts_show_the_right_counts(app, page, owner):
     expect(page.locator("#run-durations")).to_contain_text("p95 300 ms")
     page.get_by_text("The numbers as a table").click()
     expect(page.locator("#daily-runs-table tbody tr")).to_have_count(2)
+    shot(page, "run-charts")
 
     app.go("/automations/")
     charted = page.locator(f'tr[data-automation="{automation.id}"] svg.sparkline')
     expect(charted).to_have_attribute("aria-label", "5 runs in the last 14 days, 1 failed")
     quiet = page.locator("tr", has_text="Never ran").locator("svg.sparkline")
     expect(quiet).to_have_attribute("aria-label", "0 runs in the last 14 days, 0 failed")
+    shot(page, "automations-sparklines")

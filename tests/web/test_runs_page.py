@@ -194,3 +194,13 @@ def test_the_runs_page_and_the_run_page_poll_while_a_run_is_unfinished(web, tena
         assert "js/live_status.js" in html
         assert 'data-run-status-url="/runs/status"' in html
         assert f'data-run-id="{run.id}" data-status="pending"' in html
+
+
+def test_an_automations_logs_name_the_record_and_the_event_in_words(web, tenant):
+    automation = make_automation(tenant)
+    make_run(automation, name="Ann Archer", record_id="rec_ann00001")
+
+    html = web.get(f"/automations/{automation.id}/logs").content.decode()
+
+    assert 'href="/records/contacts/rec_ann00001/">Ann Archer</a>' in html
+    assert "Record created" in html
