@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.json import KeyTextTransform
 
 from accounts.models import Workspace
 from config.ids import make_id
@@ -137,7 +138,10 @@ class Run(models.Model):
     automation = models.ForeignKey(
         Automation, on_delete=models.CASCADE, related_name="runs", db_index=False
     )
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: run_workspace_created starts with it.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     version = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     trigger_data = models.JSONField(default=dict)
@@ -184,6 +188,12 @@ class Run(models.Model):
             models.Index(fields=["automation", "-created_at"], name="run_automation_created"),
             models.Index(
                 fields=["automation", "status", "-created_at"], name="run_automation_status"
+            ),
+            # The Runs page (automations.run_queries): a workspace's runs newest first, by
+            # keyset on (created_at, id), optionally by status.
+            models.Index(fields=["workspace", "-created_at", "-id"], name="run_workspace_created"),
+            models.Index(
+                fields=["workspace", "status", "-created_at", "-id"], name="run_workspace_status"
             ),
             # The relay: runs waiting to be (re)published, oldest due first.
             models.Index(
@@ -236,6 +246,10 @@ class ActionRun(models.Model):
         ordering = ["run", "index"]
         constraints = [
             models.UniqueConstraint(fields=["run", "index"], name="action_run_unique"),
+        ]
+        indexes = [
+            # A record page's runs that created or updated it (run_queries.runs_touching_record).
+            models.Index(KeyTextTransform("record_id", "output"), name="action_run_output_record"),
         ]
 
     def __str__(self) -> str:

@@ -6,18 +6,9 @@ from typing import Any
 from django import template
 from django.utils.html import format_html, format_html_join
 
-register = template.Library()
+from automations.web.statuses import STATUS_TONES
 
-STATUS_TONES = {
-    "success": "ok",
-    "failed": "bad",
-    "blocked": "bad",
-    "running": "busy",
-    "pending": "busy",
-    "waiting": "busy",
-    "retrying": "warn",
-    "skipped": "muted",
-}
+register = template.Library()
 
 
 @register.simple_tag(takes_context=True)

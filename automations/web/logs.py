@@ -1,4 +1,6 @@
-"""Execution logs: an automation's runs, one run in detail, and retrying a failed run."""
+"""Execution logs: an automation's runs with its run charts, one run in detail (with links
+to the records its actions wrote), and retrying a failed run. Unfinished runs update in place
+(static/js/live_status.js polls web:run_status)."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -7,18 +9,20 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from automations.definition.model import definition_of
-from automations.models import Run
+from automations.models import ActionRun, Run
 from automations.representation import run_data
+from automations.run_queries import daily_outcomes, duration_percentiles, written_records
 from automations.runtime.runs import CONDITION_FAILED
 from automations.runtime.runs import run_retry as run_retry_service
 from automations.selectors import runs_for
 from automations.web.builder import automation_or_404
+from automations.web.charts import daily_bars
 from automations.web.layout import WorkspaceRequest, workspace_view
+from automations.web.runs import POLL_MILLISECONDS, event_label
 from config.errors import DomainError
 
 PER_PAGE = 25
-# While a run can still change, its page reloads itself (a meta refresh: no JavaScript needed).
-REFRESH_SECONDS = 2
+CHART_DAYS = 30
 IN_PROGRESS = {
     Run.Status.PENDING,
     Run.Status.RUNNING,
@@ -56,7 +60,9 @@ def automation_logs(request: WorkspaceRequest, automation_id: str) -> HttpRespon
             "status": status,
             "statuses": Run.Status.choices,
             "refresh": any(r.status in IN_PROGRESS for r in page.object_list),
-            "refresh_seconds": REFRESH_SECONDS,
+            "poll_ms": POLL_MILLISECONDS,
+            "chart": daily_bars(daily_outcomes(automation, days=CHART_DAYS)),
+            "durations": duration_percentiles(automation, days=CHART_DAYS),
         },
     )
 
@@ -73,6 +79,7 @@ def run_detail(
     record_link = None
     if run.record_id and trigger.get("module") and trigger.get("event") != "record.deleted":
         record_link = (trigger["module"], run.record_id)
+    action_runs = list(run.action_runs.all())
     return render(
         request,
         "web/automations/run.html",
@@ -81,14 +88,35 @@ def run_detail(
             "run": run,
             "automation": run.automation,
             "data": data,
-            "action_runs": list(run.action_runs.all()),
+            "action_runs": action_runs,
+            "written": _written(request, action_runs),
+            "event": event_label(trigger.get("event")),
             "pending_actions": _pending_actions(run),
             "record_link": record_link,
             "in_progress": run.status in IN_PROGRESS,
-            "refresh_seconds": REFRESH_SECONDS,
+            "poll_ms": POLL_MILLISECONDS,
             "can_retry": run.status == Run.Status.FAILED and run.error_code != CONDITION_FAILED,
         },
     )
+
+
+def _written(request: WorkspaceRequest, action_runs: list[ActionRun]) -> dict[int, dict]:
+    """{action index: {"verb", "record", "module", "record_id"}} for the actions whose output
+    names a record they created or updated; `record` is None once it has been deleted."""
+    records = written_records(request.workspace, action_runs)
+    written = {}
+    for ar in action_runs:
+        output = ar.output if isinstance(ar.output, dict) else {}
+        record_id = output.get("record_id")
+        if not record_id:
+            continue
+        written[ar.index] = {
+            "verb": "Created" if ar.type == "create_record" else "Updated",
+            "record": records.get(str(record_id)),
+            "module": output.get("module") or "",
+            "record_id": str(record_id),
+        }
+    return written
 
 
 def _pending_actions(run: Run) -> list[dict]:

@@ -11,11 +11,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from automations.models import Automation, Run
+from automations.models import Automation
+from automations.run_queries import runs_touching_record
 from automations.runtime.runs import run_manual
 from automations.trigger_types import MANUAL
 from automations.web.layout import WorkspaceRequest, workspace_view
 from automations.web.record_forms import RecordForm, member_choices
+from automations.web.runs import POLL_MILLISECONDS, event_label
 from config.errors import DomainError, ValidationFailed
 from records.api import filter_records
 from records.models import Field, Module, Record
@@ -30,6 +32,9 @@ from records.services import record_create, record_delete, record_update
 
 PER_PAGE = 25
 LIST_COLUMNS = 5
+RECORD_RUNS = 50
+# How a run touched the record, in the record page's words.
+TOUCH_LABELS = {"triggered": "", "created": "created this record", "updated": "updated this record"}
 
 
 def _module_or_404(request: WorkspaceRequest, slug: str) -> Module:
@@ -220,12 +225,15 @@ def record_detail(request: WorkspaceRequest, module: str, record_id: str) -> Htt
     mod = _module_or_404(request, module)
     record = _record_or_404(request, mod, record_id)
     fields = module_fields(mod)
-    # run_record_id index: the runs that concerned this record, newest first.
-    runs = (
-        Run.objects.filter(workspace=request.workspace, record_id=record.id)
-        .select_related("automation")
-        .order_by("-created_at")[:50]
-    )
+    # The runs it triggered and the runs whose actions created or updated it, newest first.
+    runs = [
+        {
+            "run": touch.run,
+            "how": TOUCH_LABELS[touch.how],
+            "event": event_label(touch.run.trigger_data.get("event")),
+        }
+        for touch in runs_touching_record(request.workspace, record.id, limit=RECORD_RUNS)
+    ]
     return render(
         request,
         "web/records/detail.html",
@@ -235,6 +243,8 @@ def record_detail(request: WorkspaceRequest, module: str, record_id: str) -> Htt
             "record": record,
             "rows": _display_rows(record, fields, _labels(request, [record], fields)),
             "runs": runs,
+            "runs_limit": RECORD_RUNS,
+            "poll_ms": POLL_MILLISECONDS,
             "manual_automations": manual_automations(request, mod),
         },
     )

@@ -11,6 +11,7 @@ from automations.web import (
     logs,
     notifications,
     records,
+    runs,
     testing,
 )
 
@@ -122,4 +123,7 @@ urlpatterns = [
         records.record_shortlink,
         name="record_shortlink",
     ),
+    # Runs of every automation (automations/web/runs.py)
+    path("runs/", runs.run_list, name="runs"),
+    path("runs/status", runs.run_status, name="run_status"),
 ]

@@ -76,12 +76,15 @@ def test_a_run_page_shows_trigger_data_conditions_and_each_action(web, tenant):
     assert 'http-equiv="refresh"' not in html
 
 
-def test_a_run_in_progress_refreshes_itself(web, tenant):
+def test_a_run_in_progress_updates_in_place_without_a_reload(web, tenant):
     run = _run(make_automation(tenant), status=Run.Status.RUNNING)
 
     html = web.get(f"/runs/{run.id}/").content.decode()
 
-    assert 'http-equiv="refresh"' in html
+    # live_status.js polls web:run_status for the element's run; no meta refresh reloads it.
+    assert 'http-equiv="refresh"' not in html
+    assert "js/live_status.js" in html
+    assert f'data-run-id="{run.id}" data-status="running"' in html
     assert 'id="retry-run"' not in html
 
 
