@@ -8,10 +8,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from automations.definition.model import definition_of
 from automations.models import ActionRun, Run
 from automations.representation import run_data
 from automations.run_queries import daily_outcomes, duration_percentiles, written_records
+from automations.runtime.executor import actions_for
 from automations.runtime.runs import CONDITION_FAILED
 from automations.runtime.runs import run_retry as run_retry_service
 from automations.selectors import runs_for
@@ -120,9 +120,10 @@ def _written(request: WorkspaceRequest, action_runs: list[ActionRun]) -> dict[in
 
 
 def _pending_actions(run: Run) -> list[dict]:
-    """Actions of the run's definition that have not started yet (shown greyed out)."""
+    """Actions of the run's definition (the version it started with) that have not started
+    yet (shown greyed out)."""
     done = {a.index for a in run.action_runs.all()}
-    actions = definition_of(run.automation).actions
+    actions = actions_for(run, run.automation)
     return [
         {"index": i, "type": spec.type or "?"} for i, spec in enumerate(actions) if i not in done
     ]

@@ -136,3 +136,20 @@ def test_another_workspaces_runs_are_not_found(web, other_tenant):
     assert web.get(f"/runs/{run.id}/").status_code == 404
     assert web.get(f"/automations/{theirs.id}/logs").status_code == 404
     assert web.post(f"/runs/{run.id}/retry").status_code == 404
+
+
+def test_a_runs_not_started_actions_are_those_of_the_version_it_started_with(web, tenant):
+    from automations.services import automation_update
+
+    automation = make_automation(tenant)
+    run = _run(automation, status=Run.Status.WAITING)
+    automation_update(
+        automation=automation,
+        user=tenant.user,
+        data={"actions": [{"type": "delay", "config": {"duration": 1, "unit": "minutes"}}]},
+    )
+
+    html = web.get(f"/automations/{automation.id}/logs/{run.id}").content.decode()
+
+    assert "<td>send_notification</td>" in html
+    assert "<td>delay</td>" not in html
