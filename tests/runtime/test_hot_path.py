@@ -372,7 +372,9 @@ def test_a_prepared_insert_of_a_taken_id_fails_and_leaves_the_row(tenant, postgr
 def test_every_record_save_and_run_writes_only_the_indexes_queries_use(postgres_only):
     # Each index is written by every INSERT (and every update that cannot be HOT). Those whose
     # leading column another index already leads with, and the LIKE pattern indexes of ids,
-    # were dropped (migrations 0002); this keeps new ones from coming back unnoticed.
+    # were dropped (migrations 0002); this keeps new ones from coming back unnoticed. The Runs
+    # page's (0003) are the workspace's pages by date (and status) and the records an action
+    # run's output names.
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT tablename, indexname FROM pg_indexes WHERE tablename IN "
@@ -389,7 +391,10 @@ def test_every_record_save_and_run_writes_only_the_indexes_queries_use(postgres_
         "run_running_lease",
         "run_triggered_by",
         "action_run_unique",
+        "run_workspace_created",
+        "run_workspace_status",
+        "action_run_output_record",
     } <= names
-    assert len([1 for table, _ in indexes if table == "automations_run"]) == 8
+    assert len([1 for table, _ in indexes if table == "automations_run"]) == 9
     assert len([1 for table, _ in indexes if table == "records_record"]) == 4
-    assert len([1 for table, _ in indexes if table == "automations_actionrun"]) == 2
+    assert len([1 for table, _ in indexes if table == "automations_actionrun"]) == 3
