@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from automations.actions import ACTIONS, Action, ActionContext, Done
+from automations.actions import ACTIONS, Action, ActionContext, Done, Park
 from automations.models import Automation
 from automations.runtime import matching
 from automations.validation import (
@@ -110,3 +110,56 @@ def test_a_real_run_executes_it(api, tenant, stamp):
     assert run.status == "success"
     action_run = run.action_runs.get()
     assert (action_run.type, action_run.output) == ("stamp", {"stamped": "for Ada"})
+
+
+class Pause(Action):
+    """A type that waits, as delay does: the executor parks the run because the type says it
+    parks and answers Park, not because its name is "delay"."""
+
+    type = "pause"
+    label = "Pause a while"
+    templated = False
+    parks = True
+
+    def validate(self, config: Mapping[str, Any], ctx: DefinitionContext, path: str) -> Problems:
+        return unknown_keys(config, set(), path)
+
+    def execute(self, config: Mapping[str, Any], ctx: ActionContext) -> Park:
+        return Park(3600)
+
+
+@pytest.fixture
+def pause() -> Iterator[Pause]:
+    action = Pause()
+    ACTIONS[action.type] = action
+    try:
+        yield action
+    finally:
+        del ACTIONS[action.type]
+
+
+def test_a_type_that_parks_makes_the_run_wait_and_stops_before_the_next_action(
+    api, tenant, stamp, pause
+):
+    created = api.post(
+        "/v1/automations",
+        {
+            "name": "Paused",
+            "enabled": True,
+            "trigger": {"type": "record.created", "module": "contacts"},
+            "actions": [
+                {"type": "pause", "config": {}},
+                {"type": "stamp", "config": {"note": "x"}},
+            ],
+        },
+        format="json",
+    ).json()["data"]
+    matching.invalidate(tenant.workspace.id)
+    make_record(tenant, "contacts", name="Ada")
+    drain()
+
+    [run] = runs_of(Automation.objects.get(pk=created["id"]))
+    assert run.status == "waiting"
+    assert run.next_action_index == 1
+    [waited] = run.action_runs.all()
+    assert (waited.type, waited.status, waited.output["seconds"]) == ("pause", "waiting", 3600)
